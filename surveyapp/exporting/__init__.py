@@ -1,0 +1,1 @@
+"""Exports: responses -> frames, anonymisation, codebook, writers. Pure pandas: no Flask, no DB."""

@@ -1,0 +1,1 @@
+"""Questionnaires: YAML -> typed model, validation, conditions and scoring. Pure: no Flask, no DB."""

@@ -1,0 +1,7 @@
+"""Blueprint: research."""
+
+from flask import Blueprint
+
+bp = Blueprint("research", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Study design: arms, waves, allocation, linkage. Pure: no Flask, no DB."""

@@ -1,0 +1,201 @@
+"""YAML 1.2 loading that remembers where every value came from.
+
+Questionnaire and study files are written by researchers, so every problem is reported
+as ``file:line:column: what is wrong (what would be right)``. ruamel.yaml reads YAML 1.2,
+which avoids the "Norway problem" (``no:`` read as ``False``) of YAML 1.1 loaders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+MAX_FILE_BYTES = 1_000_000
+
+Path_ = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    column: int
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.file}:{self.line}:{self.column}: {self.message}{hint}"
+
+
+class SourceError(Exception):
+    """A file that cannot be used; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Source:
+    """Plain data from a YAML file plus the position of every key and item in it."""
+
+    file: str
+    data: Any
+    text: str
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
+
+    def position(self, path: Path_) -> tuple[int, int]:
+        """Line and column (1-based) of the deepest known node on ``path``."""
+        for end in range(len(path), -1, -1):
+            pos = self.positions.get(tuple(path[:end]))
+            if pos:
+                return pos
+        return (1, 1)
+
+    def problem(self, path: Path_, message: str, hint: str = "") -> Problem:
+        line, column = self.position(path)
+        return Problem(self.file, line, column, message, hint)
+
+
+def _plain(node: Any, path: Path_, positions: dict[Path_, tuple[int, int]]) -> Any:
+    if isinstance(node, CommentedMap):
+        out: dict = {}
+        for key, value in node.items():
+            try:
+                line, col = node.lc.key(key)
+                positions[(*path, key)] = (line + 1, col + 1)
+            except (KeyError, TypeError, AttributeError):
+                pass
+            out[key] = _plain(value, (*path, key), positions)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, value in enumerate(node):
+            try:
+                line, col = node.lc.item(index)
+                positions[(*path, index)] = (line + 1, col + 1)
+            except (KeyError, TypeError, AttributeError):
+                pass
+            items.append(_plain(value, (*path, index), positions))
+        return items
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
+
+
+def read_source(path: str | Path, text: str | None = None) -> Source:
+    """Parse a YAML file (or given text) into a :class:`Source`; syntax errors raise SourceError."""
+    file = str(path)
+    if text is None:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise SourceError([Problem(file, 1, 1, f"cannot read file: {exc.strerror}")]) from exc
+        if len(raw) > MAX_FILE_BYTES:
+            raise SourceError(
+                [Problem(file, 1, 1, "file is too large", f"at most {MAX_FILE_BYTES} bytes")]
+            )
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                [Problem(file, 1, 1, "file is not valid UTF-8", "save it as UTF-8")]
+            ) from exc
+    yaml = YAML(typ="rt", pure=True)
+    yaml.version = (1, 2)
+    try:
+        node = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        raise SourceError(
+            [Problem(file, line, col, f"YAML syntax error: {what}", "check indentation and quoting")]
+        ) from exc
+    except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
+        raise SourceError([Problem(file, 1, 1, f"YAML error: {exc}")]) from exc
+    positions: dict[Path_, tuple[int, int]] = {(): (1, 1)}
+    data = _plain(node, (), positions)
+    return Source(file=file, data=data, text=text, positions=positions)
+
+
+def _describe_pydantic(err: dict) -> tuple[str, str]:
+    kind = err["type"]
+    loc = err["loc"]
+    name = str(loc[-1]) if loc else "value"
+    if kind == "extra_forbidden":
+        return f"unknown key '{name}'", "remove it or check its spelling"
+    if kind == "missing":
+        return f"missing key '{name}'", "this key is required here"
+    if kind == "string_pattern_mismatch":
+        return (
+            f"'{err.get('input')}' is not a valid variable name",
+            "letters, digits and underscore, starting with a letter, at most 32 characters",
+        )
+    if kind.startswith("literal_error"):
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"'{err.get('input')}' is not allowed for '{name}'", f"expected {expected}"
+    if kind == "union_tag_invalid":
+        expected = err.get("ctx", {}).get("expected_tags", "")
+        tag = err.get("ctx", {}).get("tag", "")
+        return f"unknown question type '{tag}'", f"expected one of {expected}"
+    if kind == "union_tag_not_found":
+        return "question has no 'type'", "add type: likert, single_choice, ..."
+    return f"'{name}': {err['msg']}", ""
+
+
+def model_problems(source: Source, exc: ValidationError, base: Path_ = ()) -> list[Problem]:
+    """Turn pydantic's errors into positioned problems.
+
+    Union member names that pydantic inserts into ``loc`` (e.g. ``'likert'``) are dropped
+    so the path matches the YAML structure again.
+    """
+    problems = []
+    seen = set()
+    for err in exc.errors():
+        path = []
+        node = source.data
+        for part in (*base, *err["loc"]):
+            if isinstance(node, dict) and part in node:
+                path.append(part)
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                path.append(part)
+                node = node[part]
+            elif err["type"] in {"extra_forbidden", "missing"} and part == err["loc"][-1]:
+                path.append(part)
+        message, hint = _describe_pydantic(err)
+        problem = source.problem(tuple(path), message, hint)
+        if (problem.line, problem.column, problem.message) not in seen:
+            seen.add((problem.line, problem.column, problem.message))
+            problems.append(problem)
+    return problems
+
+
+def parse_model(source: Source, model: type[M]) -> M:
+    """Validate ``source.data`` against ``model``; raise SourceError with positioned problems."""
+    if not isinstance(source.data, dict):
+        raise SourceError([source.problem((), "the file must be a mapping of keys to values")])
+    try:
+        return model.model_validate(source.data)
+    except ValidationError as exc:
+        raise SourceError(model_problems(source, exc)) from exc
