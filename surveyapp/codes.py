@@ -43,8 +43,8 @@ def format_code(code: str) -> str:
 def normalise_code(typed: str) -> str | None:
     """The canonical form of a typed code, or None if it cannot be one of ours.
 
-    Look-alike characters are mapped to the symbol they could only mean (O->0 is not in the
-    alphabet, so O and 0 both become... neither: they are rejected), keeping codes unambiguous.
+    Characters outside the alphabet (such as O, 0, I, 1, L) can never be part of a code, so a
+    string containing them is rejected rather than guessed at.
     """
     if not isinstance(typed, str) or len(typed) > 40:
         return None
@@ -56,3 +56,54 @@ def normalise_code(typed: str) -> str | None:
 
 def hash_code(code: str, key: str) -> str:
     return hmac.new(key.encode("utf-8"), code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+# --- database side -----------------------------------------------------------------------
+
+
+def code_hash_key() -> str:
+    from flask import current_app
+
+    return current_app.config["CODE_HASH_KEY"]
+
+
+def resolve_code(typed: str):
+    """Look up a typed or scanned code: ``(CodeState, AccessCode | None)``.
+
+    The state says what the pupil should be told; only ISSUED and STARTED let them in.
+    """
+    from .extensions import db
+    from .models import AccessCode
+
+    code = normalise_code(typed)
+    if code is None:
+        return CodeState.UNKNOWN, None
+    access = db.session.execute(
+        db.select(AccessCode).filter_by(code_hash=hash_code(code, code_hash_key()))
+    ).scalar_one_or_none()
+    if access is None:
+        return CodeState.UNKNOWN, None
+    return code_state(access), access
+
+
+def code_state(access) -> CodeState:
+    """The derived state of an access code (see :class:`CodeState`)."""
+    from .extensions import db
+    from .models import Response
+
+    if access.status == "revoked":
+        return CodeState.REVOKED
+    if access.status == "replaced":
+        return CodeState.REPLACED
+    response = db.session.execute(
+        db.select(Response).filter_by(
+            participant_id=access.participant_id, wave_id=access.wave_id
+        )
+    ).scalar_one_or_none()
+    if response is not None and response.completed_at is not None:
+        return CodeState.COMPLETED
+    if not access.wave.is_open:
+        return CodeState.EXPIRED
+    if response is not None:
+        return CodeState.STARTED
+    return CodeState.ISSUED

@@ -24,17 +24,23 @@ def _worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory):
     if not TEST_DATABASE_URL:
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
     base = normalise_database_url(TEST_DATABASE_URL)
-    name = f"surveyapp_test_{_worker()}"
+    # Unique per run so concurrent runs on one server never drop each other's database.
+    name = f"surveyapp_test_{_worker()}_{os.getpid()}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return base.rsplit("/", 1)[0] + f"/{name}"
+    yield base.rsplit("/", 1)[0] + f"/{name}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +63,10 @@ def _migrated_app(app_config):
     app = create_app(app_config)
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _empty_all_tables() -> None:
