@@ -1,7 +1,7 @@
-"""Blueprint: auth."""
+"""Blueprint: login, logout, roles and school scoping."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import views  # noqa: E402,F401
+from . import access, views  # noqa: E402,F401
