@@ -1,24 +1,32 @@
-# Two commands for a fresh machine (see README): `make demo` and `make test`.
-PY ?= python3.11
+# The two commands a newcomer needs (see README.md):
+#   make demo   installs everything, prepares the database, loads the demo study, starts the server
+#   make test   installs the test dependencies and runs the whole test suite
+PY ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
+PYTEST_ARGS ?= -n 2
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install install-test translations db demo serve test test-postgres lint bench
+.PHONY: install install-test system-deps translations db demo serve test test-postgres ci lint bench
 
 $(BIN)/python:
-	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -e .
+	$(BIN)/pip install -q -e .
 	$(MAKE) translations
 
-install-test: $(BIN)/python
-	$(BIN)/pip install -e '.[dev]'
+install-test: $(BIN)/python system-deps
+	$(BIN)/pip install -q -e '.[dev]'
 	$(MAKE) translations
+	[ ! -f package.json ] || npm install --no-audit --no-fund --silent
+
+system-deps:
+	bash tools/system_deps.sh
 
 translations:
-	$(BIN)/pybabel compile -f -d translations 2>/dev/null || true
+	$(BIN)/pybabel compile -f -d translations
 
 db:
 	$(BIN)/flask --app surveyapp db upgrade
@@ -27,11 +35,15 @@ demo: install db
 	$(BIN)/flask --app surveyapp demo
 	$(BIN)/flask --app surveyapp run --debug --host 127.0.0.1 --port 5000
 
+serve: install db
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:8000 wsgi:app
+
 test: install-test
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install-test
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -n 2
+	bash tools/start_postgres.sh
+	TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
