@@ -11,7 +11,18 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -156,6 +167,18 @@ class AccessCode(db.Model):
     """One participant's ticket into one wave. The code itself is stored only as a keyed hash."""
 
     __tablename__ = "access_code"
+    __table_args__ = (
+        # A participant never holds two live codes for the same wave, even when two
+        # teachers issue cards for one class at the same moment.
+        Index(
+            "uq_access_code_live",
+            "participant_id",
+            "wave_id",
+            unique=True,
+            sqlite_where=text("status = 'issued'"),
+            postgresql_where=text("status = 'issued'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     participant_id: Mapped[str] = mapped_column(ForeignKey("participant.id"), index=True)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1bdfb7fad957
+Revision ID: a555caec1cc9
 Revises: 
-Create Date: 2026-11-25 21:05:42.253454
+Create Date: 2026-11-25 21:12:12.453383
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1bdfb7fad957'
+revision = 'a555caec1cc9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -170,6 +170,7 @@ def upgrade():
     with op.batch_alter_table('access_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_access_code_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_access_code_wave_id'), ['wave_id'], unique=False)
+        batch_op.create_index('uq_access_code_live', ['participant_id', 'wave_id'], unique=True, sqlite_where=sa.text("status = 'issued'"), postgresql_where=sa.text("status = 'issued'"))
 
     op.create_table('response',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -215,6 +216,7 @@ def downgrade():
 
     op.drop_table('response')
     with op.batch_alter_table('access_code', schema=None) as batch_op:
+        batch_op.drop_index('uq_access_code_live', sqlite_where=sa.text("status = 'issued'"), postgresql_where=sa.text("status = 'issued'"))
         batch_op.drop_index(batch_op.f('ix_access_code_wave_id'))
         batch_op.drop_index(batch_op.f('ix_access_code_participant_id'))
 
