@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 
 from .extensions import babel
 
@@ -20,6 +20,8 @@ DEFAULT_LANGUAGE = "en"
 
 
 def current_language() -> str:
+    if not has_request_context():  # CLI commands translate lazy strings too
+        return DEFAULT_LANGUAGE
     lang = session.get("lang")
     if lang in LANGUAGES:
         return lang
