@@ -58,18 +58,37 @@ def load_catalog(folder: str | Path, study_file: str | Path | None) -> Catalog:
         except SourceError as exc:
             problems.extend(exc.problems)
         else:
-            wanted = [w.questionnaire for w in catalog.study.waves]
-            if catalog.study.provision_questionnaire:
-                wanted.append(catalog.study.provision_questionnaire)
-            for qid in wanted:
-                if qid not in catalog.questionnaires and not problems:
+            study = catalog.study
+            # (path in the study file, questionnaire id, audience it must have)
+            wanted = [
+                (("waves", i, "questionnaire"), w.questionnaire, "pupil")
+                for i, w in enumerate(study.waves)
+            ]
+            if study.provision_questionnaire:
+                wanted.append(
+                    (("provision_questionnaire",), study.provision_questionnaire, "school")
+                )
+            for path, qid, audience in wanted:
+                line, column = study.position(path)
+                q = catalog.questionnaires.get(qid)
+                if q is None and not problems:
                     problems.append(
                         Problem(
                             str(study_file),
-                            1,
-                            1,
+                            line,
+                            column,
                             f"unknown questionnaire '{qid}'",
                             f"one of: {', '.join(sorted(catalog.questionnaires)) or 'none found'}",
+                        )
+                    )
+                elif q is not None and q.audience != audience:
+                    problems.append(
+                        Problem(
+                            str(study_file),
+                            line,
+                            column,
+                            f"questionnaire '{qid}' is for audience '{q.audience}'",
+                            f"this key needs a questionnaire with 'audience: {audience}'",
                         )
                     )
     if problems:
