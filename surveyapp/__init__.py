@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         print("Refusing to start: invalid questionnaire or study files:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
+        print("Check them with: flask --app surveyapp questionnaires validate", file=sys.stderr)
         raise
 
     from .admin import bp as admin_bp

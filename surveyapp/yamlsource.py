@@ -8,6 +8,8 @@ which avoids the "Norway problem" (``no:`` read as ``False``) of YAML 1.1 loader
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
 MAX_FILE_BYTES = 1_000_000
@@ -52,6 +55,9 @@ class Source:
     data: Any
     text: str
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    # Where the value of a mapping entry starts (for a scalar: its first character, or its
+    # opening quote), so a problem inside a value such as a ``show_if`` can point at it.
+    value_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def content_hash(self) -> str:
@@ -69,17 +75,57 @@ class Source:
         line, column = self.position(path)
         return Problem(self.file, line, column, message, hint)
 
+    def position_in_value(self, path: Path_, offset: int) -> tuple[int, int] | None:
+        """File position of the 1-based ``offset`` inside the one-line scalar value at ``path``.
 
-def _plain(node: Any, path: Path_, positions: dict[Path_, tuple[int, int]]) -> Any:
+        None when the value spans lines or is written with escapes, where a column inside
+        the text no longer maps to one in the file.
+        """
+        start = self.value_positions.get(tuple(path))
+        value = self._value_at(path)
+        if start is None or not isinstance(value, str):
+            return None
+        line, column = start
+        lines = self.text.splitlines()
+        if not 1 <= line <= len(lines):
+            return None
+        rest = lines[line - 1][column - 1 :]
+        if rest[:1] in {"'", '"'}:
+            rest = rest[1:]
+            column += 1
+        if not rest.startswith(value):
+            return None
+        return (line, column + offset - 1)
+
+    def _value_at(self, path: Path_) -> Any:
+        node = self.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+
+def _plain(
+    node: Any,
+    path: Path_,
+    positions: dict[Path_, tuple[int, int]],
+    value_positions: dict[Path_, tuple[int, int]] | None = None,
+) -> Any:
+    if value_positions is None:
+        value_positions = {}
     if isinstance(node, CommentedMap):
         out: dict = {}
         for key, value in node.items():
             try:
                 line, col = node.lc.key(key)
                 positions[(*path, key)] = (line + 1, col + 1)
+                line, col = node.lc.value(key)
+                value_positions[(*path, key)] = (line + 1, col + 1)
             except (KeyError, TypeError, AttributeError):
                 pass
-            out[key] = _plain(value, (*path, key), positions)
+            out[key] = _plain(value, (*path, key), positions, value_positions)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -89,7 +135,7 @@ def _plain(node: Any, path: Path_, positions: dict[Path_, tuple[int, int]]) -> A
                 positions[(*path, index)] = (line + 1, col + 1)
             except (KeyError, TypeError, AttributeError):
                 pass
-            items.append(_plain(value, (*path, index), positions))
+            items.append(_plain(value, (*path, index), positions, value_positions))
         return items
     if isinstance(node, str):
         return str(node)
@@ -124,24 +170,65 @@ def read_source(path: str | Path, text: str | None = None) -> Source:
     yaml.version = (1, 2)
     try:
         node = yaml.load(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        first = exc.context_mark.line + 1 if exc.context_mark else None
+        key = _duplicate_key(exc.problem or "")
+        raise SourceError(
+            [
+                Problem(
+                    file,
+                    line,
+                    col,
+                    f"duplicate key '{key}'" if key else "duplicate key",
+                    "each key may appear once in a mapping"
+                    + (f"; the mapping starts at line {first}" if first else ""),
+                )
+            ]
+        ) from exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = (exc.problem or exc.context or "invalid YAML").strip()
         raise SourceError(
-            [Problem(file, line, col, f"YAML syntax error: {what}", "check indentation and quoting")]
+            [
+                Problem(
+                    file, line, col, f"YAML syntax error: {what}", "check indentation and quoting"
+                )
+            ]
         ) from exc
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
         raise SourceError([Problem(file, 1, 1, f"YAML error: {exc}")]) from exc
     positions: dict[Path_, tuple[int, int]] = {(): (1, 1)}
-    data = _plain(node, (), positions)
-    return Source(file=file, data=data, text=text, positions=positions)
+    value_positions: dict[Path_, tuple[int, int]] = {}
+    data = _plain(node, (), positions, value_positions)
+    return Source(
+        file=file, data=data, text=text, positions=positions, value_positions=value_positions
+    )
+
+
+def _duplicate_key(problem: str) -> str:
+    match = re.search(r'duplicate key "(.*?)"', problem)
+    return match.group(1) if match else ""
+
+
+_KIND_WORDS = {
+    "list": "a list",
+    "dict": "a mapping of keys to values",
+    "model": "a mapping of keys to values",
+    "string": "text",
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+}
 
 
 def _describe_pydantic(err: dict) -> tuple[str, str]:
     kind = err["type"]
-    loc = err["loc"]
+    loc = [part for part in err["loc"] if isinstance(part, str)]
     name = str(loc[-1]) if loc else "value"
+    ctx = err.get("ctx", {})
     if kind == "extra_forbidden":
         return f"unknown key '{name}'", "remove it or check its spelling"
     if kind == "missing":
@@ -152,33 +239,61 @@ def _describe_pydantic(err: dict) -> tuple[str, str]:
             "letters, digits and underscore, starting with a letter, at most 32 characters",
         )
     if kind.startswith("literal_error"):
-        expected = err.get("ctx", {}).get("expected", "")
+        expected = ctx.get("expected", "")
         return f"'{err.get('input')}' is not allowed for '{name}'", f"expected {expected}"
     if kind == "union_tag_invalid":
-        expected = err.get("ctx", {}).get("expected_tags", "")
-        tag = err.get("ctx", {}).get("tag", "")
+        expected = ctx.get("expected_tags", "")
+        tag = ctx.get("tag", "")
         return f"unknown question type '{tag}'", f"expected one of {expected}"
     if kind == "union_tag_not_found":
         return "question has no 'type'", "add type: likert, single_choice, ..."
+    if kind == "too_short":
+        least = ctx.get("min_length", 1)
+        return f"'{name}' needs at least {least} {'entry' if least == 1 else 'entries'}", ""
+    if kind in {"string_too_long", "too_long"}:
+        most = ctx.get("max_length", "")
+        return f"'{name}' is too long", f"at most {most}"
+    if kind == "int_from_float":
+        return f"'{name}' must be a whole number", f"not {err.get('input')}"
+    for prefix, words in _KIND_WORDS.items():
+        if kind.startswith(prefix + "_"):
+            return f"'{name}' must be {words}", f"not {err.get('input')!r}"[:80]
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        bound = next(iter(ctx.values()), "")
+        words = {
+            "greater_than_equal": "at least",
+            "less_than_equal": "at most",
+            "greater_than": "more than",
+            "less_than": "less than",
+        }[kind]
+        return f"'{name}' must be {words} {bound}", ""
     return f"'{name}': {err['msg']}", ""
 
 
-def model_problems(source: Source, exc: ValidationError, base: Path_ = ()) -> list[Problem]:
+def model_problems(
+    source: Source,
+    exc: ValidationError,
+    base: Path_ = (),
+    skip: Callable[[dict], bool] | None = None,
+) -> list[Problem]:
     """Turn pydantic's errors into positioned problems.
 
     Union member names that pydantic inserts into ``loc`` (e.g. ``'likert'``) are dropped
-    so the path matches the YAML structure again.
+    so the path matches the YAML structure again. ``skip`` drops errors a caller reports
+    itself in its own words.
     """
     problems = []
     seen = set()
     for err in exc.errors():
+        if skip and skip(err):
+            continue
         path = []
         node = source.data
         for part in (*base, *err["loc"]):
-            if isinstance(node, dict) and part in node:
-                path.append(part)
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            found = (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and part < len(node)
+            )
+            if found:
                 path.append(part)
                 node = node[part]
             elif err["type"] in {"extra_forbidden", "missing"} and part == err["loc"][-1]:
