@@ -87,17 +87,31 @@ def _participant_values(participant: Participant, school_class: SchoolClass) -> 
 
 
 def _used_places(study: Study, level: str, seed: str) -> dict[str, int]:
-    """Per stratum, how many places of the permuted-block sequence earlier runs used."""
-    rows = db.session.execute(
-        db.select(AllocationRecord.stratum, func.count())
-        .where(
-            AllocationRecord.study_id == study.id,
-            AllocationRecord.level == level,
-            AllocationRecord.seed == seed,
-        )
-        .group_by(AllocationRecord.stratum)
-    ).all()
-    return {stratum: count for stratum, count in rows}
+    """Per stratum, how many places of the permuted-block sequence earlier runs used.
+
+    Counts the records in the database and those added to this session but not yet flushed,
+    without flushing: a participant being created may not be complete yet.
+    """
+    with db.session.no_autoflush:
+        rows = db.session.execute(
+            db.select(AllocationRecord.stratum, func.count())
+            .where(
+                AllocationRecord.study_id == study.id,
+                AllocationRecord.level == level,
+                AllocationRecord.seed == seed,
+            )
+            .group_by(AllocationRecord.stratum)
+        ).all()
+    used = Counter({stratum: count for stratum, count in rows})
+    for pending in db.session.new:
+        if (
+            isinstance(pending, AllocationRecord)
+            and pending.study_id == study.id
+            and pending.level == level
+            and pending.seed == seed
+        ):
+            used[pending.stratum] += 1
+    return dict(used)
 
 
 def _randomise_into(
@@ -109,7 +123,8 @@ def _randomise_into(
     seed = allocation.seed or ""
     if not units:
         return []
-    _lock_study(study)
+    with db.session.no_autoflush:
+        _lock_study(study)
     already = _used_places(study, level, seed)
     assignments = randomise(
         [Unit(key, stratum_label(values, allocation.strata)) for key, (_, values) in units.items()],
@@ -133,7 +148,6 @@ def _randomise_into(
                 seed=seed,
             )
         )
-    db.session.flush()
     return assignments
 
 
@@ -233,6 +247,12 @@ def allocate_participant(participant: Participant) -> str | None:
     """
     if participant.arm is not None:
         return participant.arm
+    # The participant may be half-built (not yet added to the session): never flush it here.
+    with db.session.no_autoflush:
+        return _allocate_new_participant(participant)
+
+
+def _allocate_new_participant(participant: Participant) -> str | None:
     school_class = participant.school_class or db.session.get(SchoolClass, participant.class_id)
     school = school_class.school
     design = design_for(school.study)
