@@ -54,15 +54,14 @@ def test_shipped_study_loads_with_the_in_harmony_design():
     assert design.allocation.method == "by_school"
     assert design.anonymisation.k == 5
     assert design.anonymisation.time_resolution == "term"
+    assert design.provision_questionnaire == "ih_provision"
 
 
 def test_shipped_study_passes_the_catalog_cross_check():
     catalog = load_catalog(PROJECT_ROOT / "questionnaires", SHIPPED)
     for wave in catalog.study.waves:
         assert catalog.questionnaires[wave.questionnaire].audience == "pupil"
-    if catalog.study.provision_questionnaire:
-        q = catalog.questionnaires[catalog.study.provision_questionnaire]
-        assert q.audience == "school"
+    assert catalog.questionnaires[catalog.study.provision_questionnaire].audience == "school"
 
 
 def test_good_randomised_design_loads():
