@@ -192,11 +192,7 @@ def read_source(path: str | Path, text: str | None = None) -> Source:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = (exc.problem or exc.context or "invalid YAML").strip()
         raise SourceError(
-            [
-                Problem(
-                    file, line, col, f"YAML syntax error: {what}", "check indentation and quoting"
-                )
-            ]
+            [Problem(file, line, col, f"YAML syntax error: {what}", _syntax_hint(what))]
         ) from exc
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
         raise SourceError([Problem(file, 1, 1, f"YAML error: {exc}")]) from exc
@@ -206,6 +202,25 @@ def read_source(path: str | Path, text: str | None = None) -> Source:
     return Source(
         file=file, data=data, text=text, positions=positions, value_positions=value_positions
     )
+
+
+# ruamel's words for the commonest slips, and what a researcher should do about them.
+_SYNTAX_HINTS = (
+    ("mapping values are not allowed", "a ':' inside a value: put the value in quotes"),
+    ("'\\t'", "a tab: indent with spaces only"),
+    ("expected <block end>", "this line's indentation does not line up with the lines above"),
+    ("<stream end>", "a bracket or brace is never closed"),
+    ("end of stream", "a quote is never closed"),
+    ("undefined alias", "'*' starts an alias: put the value in quotes"),
+    ("cannot start any token", "put the value in quotes"),
+)
+
+
+def _syntax_hint(problem: str) -> str:
+    for words, hint in _SYNTAX_HINTS:
+        if words in problem:
+            return hint
+    return "check indentation and quoting"
 
 
 def _duplicate_key(problem: str) -> str:

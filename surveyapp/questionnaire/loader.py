@@ -33,13 +33,13 @@ def load_questionnaire(path: str | Path, text: str | None = None) -> Questionnai
     source = read_source(path, text)
     problems, conditions = check_source(source)
     questionnaire = None
-    if not isinstance(source.data, dict):
-        problems.append(source.problem((), "the file must be a mapping of keys to values"))
-    else:
+    if isinstance(source.data, dict):
         try:
             questionnaire = Questionnaire.model_validate(source.data)
         except ValidationError as exc:
             problems.extend(model_problems(source, exc, skip=_reported_by_checks))
+    elif source.data is not None:  # an empty file is reported by the checks
+        problems.append(source.problem((), "the file must be a mapping of keys to values"))
     if problems or questionnaire is None:
         raise SourceError(_unique(problems))
     for p_index, page in enumerate(questionnaire.pages):

@@ -173,6 +173,7 @@ class Checker:
                 continue
             if language in seen:
                 self.add(("languages", index), f"language '{language}' is listed twice")
+                continue
             seen.add(language)
             self.languages.append(language)
         default = data.get("default_language", "en")
@@ -249,12 +250,16 @@ class Checker:
         if key in self.names:
             first, first_path = self.names[key]
             line = self.source.position(first_path)[0]
-            same = "" if first == name else f" (as '{first}'; names differ only in case)"
+            message = (
+                f"duplicate id '{name}': already used at line {line}"
+                if first == name
+                else f"id '{name}' differs only in case from '{first}' at line {line}"
+            )
             self.add(
                 path,
-                f"duplicate id '{name}': already used at line {line}{same}",
-                "ids of questions, grid rows, pages and constructs must be unique "
-                "because they become export columns",
+                message,
+                "ids of questions, grid rows, pages and constructs become export columns, "
+                "so each must be unique, ignoring case",
             )
             return
         self.names[key] = (name, path)
