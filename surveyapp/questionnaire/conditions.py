@@ -190,7 +190,13 @@ def _describe(token: Token) -> str:
 
 
 def tokenize(text: str) -> list[Token]:
-    tokens: list[Token] = []
+    """All tokens of ``text``, ending with END; raises ConditionError at the first bad one."""
+    return list(_tokens(text))
+
+
+def _tokens(text: str) -> Iterator[Token]:
+    """Tokens one at a time, so the parser reports the leftmost problem first."""
+    tokens: list[Token] = []  # those so far, to tell a minus sign from a negative number
     i = 0
     n = len(text)
     while i < n:
@@ -200,16 +206,16 @@ def tokenize(text: str) -> list[Token]:
             i += 1
             continue
         if ch in "()[],":
-            tokens.append(Token(ch, ch, column, ch))
+            yield _keep(tokens, Token(ch, ch, column, ch))
             i += 1
             continue
         two = text[i : i + 2]
         if two in ("==", "!=", "<=", ">="):
-            tokens.append(Token("OP", two, column, two))
+            yield _keep(tokens, Token("OP", two, column, two))
             i += 2
             continue
         if ch in "<>":
-            tokens.append(Token("OP", ch, column, ch))
+            yield _keep(tokens, Token("OP", ch, column, ch))
             i += 1
             continue
         if ch == "=":
@@ -221,14 +227,14 @@ def tokenize(text: str) -> list[Token]:
                     f"text starting with {ch} is never closed; end it with {ch}", column
                 )
             value = text[i + 1 : end]
-            tokens.append(Token("STRING", value, column, text[i : end + 1]))
+            yield _keep(tokens, Token("STRING", value, column, text[i : end + 1]))
             i = end + 1
             continue
         match = _NUMBER.match(text, i)
         if match and (ch != "-" or not _follows_value(tokens)):
             raw = match.group()
             value: int | float = float(raw) if "." in raw else int(raw)
-            tokens.append(Token("NUMBER", value, column, raw))
+            yield _keep(tokens, Token("NUMBER", value, column, raw))
             i = match.end()
             continue
         if ch.isascii() and (ch.isalpha() or ch == "_"):
@@ -236,12 +242,16 @@ def tokenize(text: str) -> list[Token]:
             assert match is not None
             word = match.group()
             kind = "KEYWORD" if word in KEYWORDS else "NAME"
-            tokens.append(Token(kind, word, column, word))
+            yield _keep(tokens, Token(kind, word, column, word))
             i = match.end()
             continue
         raise ConditionError(_unexpected_character(text, i), column)
-    tokens.append(Token("END", None, n + 1, ""))
-    return tokens
+    yield Token("END", None, n + 1, "")
+
+
+def _keep(tokens: list[Token], token: Token) -> Token:
+    tokens.append(token)
+    return token
 
 
 def _follows_value(tokens: list[Token]) -> bool:
@@ -274,20 +284,25 @@ def _unexpected_character(text: str, i: int) -> str:
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token]):
-        self.tokens = tokens
+    def __init__(self, tokens: Iterator[Token]):
+        self.source = tokens
+        self.tokens: list[Token] = []  # read so far
         self.pos = 0
         self.depth = 0
 
+    def peek_at(self, offset: int) -> Token:
+        while len(self.tokens) <= self.pos + offset:
+            if self.tokens and self.tokens[-1].kind == "END":
+                return self.tokens[-1]
+            self.tokens.append(next(self.source))
+        return self.tokens[self.pos + offset]
+
     @property
     def peek(self) -> Token:
-        return self.tokens[self.pos]
-
-    def peek_at(self, offset: int) -> Token:
-        return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
+        return self.peek_at(0)
 
     def advance(self) -> Token:
-        token = self.tokens[self.pos]
+        token = self.peek
         if token.kind != "END":
             self.pos += 1
         return token
@@ -498,7 +513,7 @@ def parse_condition(text: str) -> Condition:
             f"the condition is too long ({len(text)} characters, at most {MAX_LENGTH})",
             MAX_LENGTH + 1,
         )
-    parser = _Parser(tokenize(text))
+    parser = _Parser(_tokens(text))
     return Condition(text=text, root=parser.parse())
 
 
