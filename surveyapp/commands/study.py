@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from ..catalog import get_catalog, load_catalog
 from ..cohorts import allocate_units, schools_per_arm, write_allocation_log
+from ..config import PROJECT_ROOT, build_config
 from ..extensions import db
 from ..questionnaire.model import localise
 from ..study.model import StudyDesign
@@ -44,16 +45,27 @@ def study() -> None:
     pass
 
 
+def _configured() -> dict:
+    """The app's settings, or (when the app cannot start) the same settings from the environment.
+
+    ``study validate`` is also a Flask CLI plugin (pyproject.toml), so it runs precisely when
+    a broken study file stops the app from starting.
+    """
+    if current_app:
+        return current_app.config
+    return build_config(str(PROJECT_ROOT / "instance"))
+
+
 @study.command("validate")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@with_appcontext
 def validate_command(file: Path | None) -> None:
     """Check FILE (default: the configured study file) and the questionnaires it names."""
-    path = file or Path(current_app.config["STUDY_FILE"])
+    config = _configured()
+    path = file or Path(config["STUDY_FILE"])
     if not path.exists():
         raise click.ClickException(f"{path}: no such file")
     try:
-        catalog = load_catalog(current_app.config["QUESTIONNAIRE_DIR"], path)
+        catalog = load_catalog(config["QUESTIONNAIRE_DIR"], path)
     except SourceError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
