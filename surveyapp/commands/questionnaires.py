@@ -49,7 +49,13 @@ def _check_folder(folder: Path, study: Path | None) -> tuple[list[Problem], int]
 
 def _check_file(path: Path) -> list[Problem]:
     if path.name.endswith(STUDY_SUFFIX):
-        return _problems_of(load_study, path)
+        # Cross-checked against the questionnaires beside it; their own problems are
+        # reported when their files (or the folder) are validated.
+        own = _problems_of(load_study, path)
+        if own:
+            return own
+        crossed = _problems_of(load_catalog, path.parent, path)
+        return [p for p in crossed if p.file == str(path)]
     return _problems_of(load_questionnaire, path)
 
 
