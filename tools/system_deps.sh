@@ -5,6 +5,7 @@ set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ldconfig -p 2>/dev/null | grep -q libzbar.so.0 || need+=(libzbar0)
+ldconfig -p 2>/dev/null | grep -q libcairo.so.2 || need+=(libcairo2)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
