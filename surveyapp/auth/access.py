@@ -15,7 +15,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from ..extensions import db, login_manager
-from ..models import School, SchoolClass, User
+from ..models import Participant, School, SchoolClass, User, Wave
 
 STAFF_ROLES = ("admin", "researcher", "teacher")
 
@@ -74,3 +74,20 @@ def class_or_404(class_id: int) -> SchoolClass:
         abort(404)
     school_or_404(school_class.school_id)
     return school_class
+
+
+def participant_or_404(participant_id: str) -> Participant:
+    """The participant, if the current user may see their school; 404 otherwise."""
+    participant = db.session.get(Participant, participant_id) if participant_id else None
+    if participant is None:
+        abort(404)
+    school_or_404(participant.school_id)
+    return participant
+
+
+def wave_for_school_or_404(wave_id: int, school: School) -> Wave:
+    """A wave of the school's study; 404 for a wave of another study."""
+    wave = db.session.get(Wave, wave_id)
+    if wave is None or wave.study_id != school.study_id:
+        abort(404)
+    return wave
