@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..yamlsource import SourceError, model_problems, read_source
+from ..yamlsource import Problem, Source, SourceError, model_problems, read_source
 from .model import Questionnaire
 from .validation import check_source
 
@@ -28,6 +28,18 @@ def _reported_by_checks(err: dict) -> bool:
     return err["type"] == "too_short" and len(loc) == 3 and loc[0] == "constructs"
 
 
+def _type_problems(source: Source, exc: ValidationError, found: list[Problem]) -> list[Problem]:
+    """The type check's problems, minus those the checks already reported in their words.
+
+    An error is only dropped if the checks reported something on the same line, so a
+    file never fails without a message saying why.
+    """
+    lines = {p.line for p in found}
+    reported = model_problems(source, exc, skip=_reported_by_checks)
+    covered = model_problems(source, exc, skip=lambda err: not _reported_by_checks(err))
+    return reported + [p for p in covered if p.line not in lines]
+
+
 def load_questionnaire(path: str | Path, text: str | None = None) -> Questionnaire:
     """Parse and validate one questionnaire file; raise SourceError listing every problem."""
     source = read_source(path, text)
@@ -37,7 +49,7 @@ def load_questionnaire(path: str | Path, text: str | None = None) -> Questionnai
         try:
             questionnaire = Questionnaire.model_validate(source.data)
         except ValidationError as exc:
-            problems.extend(model_problems(source, exc, skip=_reported_by_checks))
+            problems.extend(_type_problems(source, exc, problems))
     elif source.data is not None:  # an empty file is reported by the checks
         problems.append(source.problem((), "the file must be a mapping of keys to values"))
     if problems or questionnaire is None:

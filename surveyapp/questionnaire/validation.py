@@ -78,6 +78,14 @@ TEXT_FIELDS = {
     "grid_row": ("text", "label"),
     "construct": ("label",),
 }
+TEXT_OWNERS: dict[str, type] = {
+    "questionnaire": Questionnaire,
+    "choice": Choice,
+    "page": Page,
+    "question": NumberQuestion,  # has every text field a question can have
+    "grid_row": GridRow,
+    "construct": Construct,
+}
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 _VARIABLE = re.compile(VARIABLE_NAME)
 
@@ -197,9 +205,14 @@ class Checker:
                     )
 
     def check_texts(self, path: Path_, node: dict, kind: str) -> None:
+        model = TEXT_OWNERS[kind]
         for name in TEXT_FIELDS[kind]:
-            if name in node and node[name] is not None:
+            if name not in node:
+                continue  # a missing required text is reported by the type check
+            if node[name] is not None:
                 self.check_text((*path, name), node[name], name)
+            elif name in model.model_fields and model.model_fields[name].is_required():
+                self.add((*path, name), f"'{name}' is empty", "write the text")
 
     def check_text(self, path: Path_, value: Any, name: str) -> None:
         if isinstance(value, str):
