@@ -68,6 +68,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "CODE_ENTRY_LIMIT_IP": env.get("CODE_ENTRY_LIMIT_IP", "300 per minute"),
         "CODE_ENTRY_LIMIT_TABLET": env.get("CODE_ENTRY_LIMIT_TABLET", "10 per minute"),
         "LOGIN_LIMIT": env.get("LOGIN_LIMIT", "10 per minute"),
+        # Failed logins per address, across usernames: staff of one school share an IP.
+        "LOGIN_LIMIT_IP": env.get("LOGIN_LIMIT_IP", "30 per minute"),
         "SEND_FILE_MAX_AGE_DEFAULT": 3600 * 24,
         "HTTPS": _bool("HTTPS", False),
     }
