@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("teacher", __name__)
 
-from . import views  # noqa: E402,F401
+from . import provision, views  # noqa: E402,F401
