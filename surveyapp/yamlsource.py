@@ -21,6 +21,8 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
 MAX_FILE_BYTES = 1_000_000
+# A %YAML 1.1 directive would bring the "Norway problem" back, so it is refused.
+_YAML_11 = re.compile(r"^%YAML[ \t]+1\.[01]\b", re.MULTILINE)
 
 Path_ = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -166,6 +168,20 @@ def read_source(path: str | Path, text: str | None = None) -> Source:
             raise SourceError(
                 [Problem(file, 1, 1, "file is not valid UTF-8", "save it as UTF-8")]
             ) from exc
+    directive = _YAML_11.search(text)
+    if directive:
+        line = text.count("\n", 0, directive.start()) + 1
+        raise SourceError(
+            [
+                Problem(
+                    file,
+                    line,
+                    1,
+                    "the file asks for YAML 1.1, which reads no, yes, on and off as true/false",
+                    "remove this %YAML line; files are read as YAML 1.2",
+                )
+            ]
+        )
     yaml = YAML(typ="rt", pure=True)
     yaml.version = (1, 2)
     try:

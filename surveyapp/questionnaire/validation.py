@@ -16,6 +16,7 @@ from typing import Any
 
 from ..yamlsource import Path_, Problem, Source
 from .conditions import (
+    KEYWORDS,
     Compare,
     ConditionError,
     Contains,
@@ -253,6 +254,12 @@ class Checker:
         """Ids, row ids and page ids share one namespace: they all become export columns."""
         if not isinstance(name, str) or not _VARIABLE.match(name):
             return  # the type check reports invalid variable names
+        if name in KEYWORDS:
+            self.add(
+                path,
+                f"{what} '{name}' is a word of the show_if language",
+                "rename it, so that conditions can refer to it",
+            )
         if name in META_COLUMNS:
             self.add(
                 path,

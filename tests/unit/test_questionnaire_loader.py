@@ -207,3 +207,33 @@ def test_non_utf8_file(tmp_path):
     path = tmp_path / "latin1.yaml"
     path.write_bytes("title: caf\xe9\n".encode("latin-1"))
     assert problems_of(path) == ["1:1: file is not valid UTF-8 (save it as UTF-8)"]
+
+
+def test_yaml_1_1_directive_is_refused():
+    text = "# old style\n%YAML 1.1\n---\n" + (DATA / "good.yaml").read_text()
+    assert problems_of("old.yaml", text) == [
+        "2:1: the file asks for YAML 1.1, which reads no, yes, on and off as true/false "
+        "(remove this %YAML line; files are read as YAML 1.2)"
+    ]
+    # An explicit 1.2 directive is fine.
+    q = load_questionnaire("new.yaml", "%YAML 1.2\n---\n" + (DATA / "good.yaml").read_text())
+    assert q.languages == ["en", "cy", "no"]
+
+
+def test_ids_that_are_words_of_the_condition_language():
+    text = """
+id: k
+title: x
+languages: [en]
+pages:
+  - id: p1
+    questions:
+      - {id: answered, type: yes_no, text: x}
+      - {id: in, type: yes_no, text: x}
+"""
+    assert problems_of("k.yaml", text) == [
+        "8:9: question id 'answered' is a word of the show_if language "
+        "(rename it, so that conditions can refer to it)",
+        "9:9: question id 'in' is a word of the show_if language "
+        "(rename it, so that conditions can refer to it)",
+    ]
