@@ -232,8 +232,8 @@ pages:
       - {id: in, type: yes_no, text: x}
 """
     assert problems_of("k.yaml", text) == [
-        "8:9: question id 'answered' is a word of the show_if language "
+        "8:10: question id 'answered' is a word of the show_if language "
         "(rename it, so that conditions can refer to it)",
-        "9:9: question id 'in' is a word of the show_if language "
+        "9:10: question id 'in' is a word of the show_if language "
         "(rename it, so that conditions can refer to it)",
     ]
