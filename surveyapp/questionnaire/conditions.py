@@ -126,13 +126,14 @@ Node = Union[Compare, InList, Contains, Answered, Not, And, Or]  # noqa: UP007 -
 Comparison = Union[Compare, InList, Contains]  # noqa: UP007
 
 
-def _walk(node: Node) -> Iterator[Node]:
+def walk(node: Node) -> Iterator[Node]:
+    """The node and every node below it, depth first in text order."""
     yield node
     if isinstance(node, Not):
-        yield from _walk(node.operand)
+        yield from walk(node.operand)
     elif isinstance(node, (And, Or)):
         for operand in node.operands:
-            yield from _walk(operand)
+            yield from walk(operand)
 
 
 @dataclass(frozen=True)
@@ -146,13 +147,13 @@ class Condition:
     def references(self) -> frozenset[str]:
         """Every question (or grid row) id the condition reads."""
         return frozenset(
-            n.name for n in _walk(self.root) if isinstance(n, (Compare, InList, Contains, Answered))
+            n.name for n in walk(self.root) if isinstance(n, (Compare, InList, Contains, Answered))
         )
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
         """Every comparison, in text order, so the loader can check its values."""
-        return tuple(n for n in _walk(self.root) if isinstance(n, (Compare, InList, Contains)))
+        return tuple(n for n in walk(self.root) if isinstance(n, (Compare, InList, Contains)))
 
     def literals(self) -> dict[str, frozenset[Literal]]:
         """The literal values compared with each id."""

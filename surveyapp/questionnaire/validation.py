@@ -17,12 +17,15 @@ from typing import Any
 from ..yamlsource import Path_, Problem, Source
 from .conditions import (
     KEYWORDS,
+    Answered,
     Compare,
+    Condition,
     ConditionError,
     Contains,
     InList,
     Literal,
     parse_condition,
+    walk,
 )
 from .model import (
     VARIABLE_NAME,
@@ -116,13 +119,15 @@ class Answerable:
 
 @dataclass
 class Checker:
+    """One pass over the plain data; problems accumulate, nothing stops at the first."""
+
     source: Source
     problems: list[Problem] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
     names: dict[str, tuple[str, Path_]] = field(default_factory=dict)  # lower-case id -> (id, path)
     answerables: dict[str, Answerable] = field(default_factory=dict)
     scale_codes: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    conditions: dict[Path_, Any] = field(default_factory=dict)
+    conditions: dict[Path_, Condition] = field(default_factory=dict)
 
     def add(self, path: Path_, message: str, hint: str = "") -> None:
         self.problems.append(self.source.problem(path, message, hint))
@@ -139,7 +144,7 @@ class Checker:
             self.add((), "the file is empty", "start with id:, title:, languages: and pages:")
             return
         if not isinstance(data, dict):
-            return  # parse_model reports that the file must be a mapping
+            return  # the loader reports that the file must be a mapping
         self.check_keys((), data, _fields(Questionnaire), "the questionnaire")
         self.check_languages(data)
         self.check_texts((), data, "questionnaire")
@@ -149,7 +154,7 @@ class Checker:
         if isinstance(pages, list):
             for p_index, page in enumerate(pages):
                 self.check_page(p_index, page)
-            self.check_multi_choice_columns(pages)
+            self.check_multi_choice_columns()
         self.check_constructs(data.get("constructs"))
         if isinstance(pages, list):
             self.check_conditions(pages)
@@ -425,7 +430,7 @@ class Checker:
                 "swap them, min must be at most max",
             )
 
-    def check_multi_choice_columns(self, pages: list) -> None:
+    def check_multi_choice_columns(self) -> None:
         """A multi_choice question exports one 0/1 column per choice, named <id>_<code>."""
         for item in list(self.answerables.values()):
             if item.kind != "multi_choice" or not item.codes:
@@ -573,7 +578,7 @@ class Checker:
         """Where column ``column`` of a show_if text is in the file (its key if unknown)."""
         return self.source.position_in_value(path, column) or self.source.position(path)
 
-    def check_condition(self, path: Path_, p_index: int, condition: Any) -> None:
+    def check_condition(self, path: Path_, p_index: int, condition: Condition) -> None:
         for name, column in _references(condition):
             item = self.answerables.get(name)
             where = self.locate(path, column)
@@ -618,11 +623,10 @@ class Checker:
                 self.add_at(self.locate(path, node.column), *problem)
 
 
-def _references(condition: Any) -> Iterator[tuple[str, int]]:
-    from .conditions import Answered, _walk
-
+def _references(condition: Condition) -> Iterator[tuple[str, int]]:
+    """Each id a condition reads, once, with the column of its first mention."""
     seen: set[str] = set()
-    for node in _walk(condition.root):
+    for node in walk(condition.root):
         if isinstance(node, (Compare, InList, Contains, Answered)) and node.name not in seen:
             seen.add(node.name)
             yield node.name, node.column
@@ -739,7 +743,7 @@ def _range_hint(item: Answerable) -> str:
     return f"answers run from {low} to {high}{whole}"
 
 
-def check_source(source: Source) -> tuple[list[Problem], dict[Path_, Any]]:
+def check_source(source: Source) -> tuple[list[Problem], dict[Path_, Condition]]:
     """Every problem the type check cannot see, and the parsed conditions by show_if path."""
     checker = Checker(source)
     checker.run()
