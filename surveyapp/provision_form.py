@@ -28,6 +28,11 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
+
 from .questionnaire.model import (
     GridQuestion,
     InfoItem,
@@ -109,8 +114,10 @@ def build_form_class(questionnaire: Questionnaire, language: str) -> type[Return
     def text(value) -> str:
         return questionnaire.text(value, language)
 
-    def choices(q) -> list[tuple[int, str]]:
-        return [(c.code, text(c.label)) for c in questionnaire.choices_for(q)]
+    def choices(q) -> list:
+        if SelectChoice is None:  # pragma: no cover - older WTForms
+            return [(c.code, text(c.label)) for c in questionnaire.choices_for(q)]
+        return [SelectChoice(c.code, text(c.label)) for c in questionnaire.choices_for(q)]
 
     attrs: dict[str, Any] = {}
     for q in questionnaire.questions():
