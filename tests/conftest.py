@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 from surveyapp import create_app
 from surveyapp.config import normalise_database_url
@@ -88,6 +90,25 @@ def app(_migrated_app):
         db.session.remove()
 
 
+class _CleanGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty ``flask.g``.
+
+    The ``app`` fixture keeps one app context open for the whole test and Flask reuses it for
+    the client's requests, so ``g`` would carry flask-login's current user and flask-wtf's CSRF
+    token from one request into the next (a logged-out user would still look logged in).
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if has_app_context():
+                g.__dict__.clear()
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = _CleanGlobalsClient
     return app.test_client()
