@@ -43,7 +43,10 @@ def _language(questionnaire) -> str:
 @bp.route("/provision")
 @roles_required(*PROVISION_ROLES)
 def provision_index():
-    design, questionnaire = _setup()
+    design = current_design()
+    questionnaire = provision.provision_questionnaire(design)
+    if questionnaire is None:
+        return render_template("teacher/provision.html", title=None, schools=[], terms=[])
     allowed = visible_school_ids(current_user)
     query = db.select(School).order_by(School.name)
     if allowed is not None:

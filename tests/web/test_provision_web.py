@@ -260,3 +260,21 @@ def test_researchers_read_returns_and_download_csv(client, teacher, schools):
 def test_research_provision_detail_of_unknown_return_is_404(client, schools):
     log_in(client, make_user("researcher", "researcher"))
     assert client.get("/research/provision/12345").status_code == 404
+
+
+def test_the_staff_menu_links_teachers_to_their_returns(client, teacher):
+    html = client.get("/teacher/provision").get_data(as_text=True)
+    header = html.split("</header>")[0]
+    assert 'href="/teacher/provision"' in header
+
+
+def test_a_study_without_provision_returns(client, teacher, schools, monkeypatch):
+    design = get_catalog().study.model_copy(update={"provision_questionnaire": None})
+    monkeypatch.setattr(get_catalog(), "study", design)
+    page = client.get("/teacher/provision")
+    assert page.status_code == 200
+    assert "asks schools for no provision returns" in page.get_data(as_text=True)
+    assert client.get(url(schools[0])).status_code == 404
+    log_in(client, make_user("researcher", "researcher"))
+    assert client.get("/research/provision").status_code == 404
+    assert 'href="/research/provision"' not in client.get("/research/").get_data(as_text=True)
