@@ -1,8 +1,20 @@
-"""Languages: one choice drives both the UI text (flask-babel) and the questionnaire text."""
+"""Languages: one choice drives both the UI text (flask-babel) and the questionnaire text.
+
+The language lives in the session (``lang``), chosen by the pupil on the language page or
+the start page. Staff pages without a choice follow the browser's Accept-Language.
+
+A UI string with no translation falls back to English. In development the fallback is
+marked (``[en] Next``) so a missing translation is seen on the page; in production it is
+quiet. ``I18N_MARK_MISSING`` overrides the default.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request, session
+import gettext as _gettext
+
+from babel import support
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask_babel import Domain, get_locale
 
 from .extensions import babel
 
@@ -17,6 +29,7 @@ LANGUAGES: dict[str, str] = {
 }
 RTL_LANGUAGES = {"ar", "ur", "he", "fa"}
 DEFAULT_LANGUAGE = "en"
+MISSING_MARK = "[en] "
 
 
 def current_language() -> str:
@@ -33,10 +46,70 @@ def text_direction(language: str | None = None) -> str:
     return "rtl" if (language or current_language()) in RTL_LANGUAGES else "ltr"
 
 
+def set_language(language: str) -> bool:
+    """Remember the pupil's language for this session; False for a language we do not offer."""
+    if language not in LANGUAGES:
+        return False
+    session["lang"] = language
+    from flask_babel import refresh
+
+    refresh()
+    return True
+
+
+class _MarkMissing(_gettext.NullTranslations):
+    """Fallback catalog that marks every English fallback so it stands out in development."""
+
+    def gettext(self, message: str) -> str:
+        return MISSING_MARK + message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return MISSING_MARK + (msgid1 if n == 1 else msgid2)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return MISSING_MARK + message
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        return MISSING_MARK + (msgid1 if n == 1 else msgid2)
+
+
+class FallbackMarkingDomain(Domain):
+    """The default domain, plus a visible mark on untranslated strings when configured."""
+
+    def get_translations(self):  # type: ignore[override]
+        translations = super().get_translations()
+        if not (has_app_context() and current_app.config.get("I18N_MARK_MISSING")):
+            return translations
+        locale = get_locale()
+        if locale is None or locale.language == DEFAULT_LANGUAGE:
+            return translations
+        key = (str(locale), self.domain[0], "marked")
+        marked = self.cache.get(key)
+        if marked is None:
+            marked = support.Translations()
+            marked.merge(translations)
+            if hasattr(translations, "plural"):
+                marked.plural = translations.plural
+            marked.add_fallback(_MarkMissing())
+            self.cache[key] = marked
+        return marked
+
+
 def init_app(app: Flask) -> None:
+    app.config.setdefault(
+        "I18N_MARK_MISSING", app.config.get("ENV_NAME", "development") == "development"
+    )
     babel.init_app(app, locale_selector=current_language)
+    # Babel.domain_instance is a cached property: replace it with the marking domain.
+    babel.__dict__["domain_instance"] = FallbackMarkingDomain(
+        domain=app.config.get("BABEL_DOMAIN", "messages")
+    )
 
     @app.context_processor
     def _language_context() -> dict:
         lang = current_language()
-        return {"lang": lang, "text_dir": text_direction(lang), "languages": LANGUAGES}
+        return {
+            "lang": lang,
+            "text_dir": text_direction(lang),
+            "languages": LANGUAGES,
+        }

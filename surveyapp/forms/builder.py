@@ -1,0 +1,266 @@
+"""Questionnaire page -> WTForms form.
+
+One form per page; one field per answer key (a question's id, or each row id of a grid),
+named by that key so the form field, the database row and the export column share a name.
+The form is a :class:`wtforms.form.BaseForm` rather than a ``Form`` subclass so that no
+question id (``data``, ``errors``, ``validate`` ...) can shadow a form attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms.form import BaseForm
+
+from ..questionnaire.conditions import DECLINED
+from ..questionnaire.model import (
+    GridQuestion,
+    InfoItem,
+    LikertQuestion,
+    MultiChoiceQuestion,
+    NumberQuestion,
+    Page,
+    Question,
+    Questionnaire,
+    SingleChoiceQuestion,
+    TextQuestion,
+    YesNoQuestion,
+)
+from .fields import (
+    AnswerField,
+    ChoiceAnswerField,
+    MultiAnswerField,
+    NumberAnswerField,
+    Option,
+    TextAnswerField,
+)
+
+DECLINE_LABEL = _l("I'd rather not say")
+YES = _l("Yes")
+NO = _l("No")
+
+
+@dataclass
+class QuestionBlock:
+    """What a template needs to draw one question: texts in the pupil's language, fields."""
+
+    question: Question
+    kind: str
+    text: str
+    help: str = ""
+    display: str = "words"
+    field_names: list[str] = field(default_factory=list)
+    fields: list[AnswerField] = field(default_factory=list)
+    row_texts: dict[str, str] = field(default_factory=dict)
+    audio: str | None = None
+    image: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+    @property
+    def errors(self) -> list[str]:
+        return [e for f in self.fields for e in f.errors]
+
+
+class PageForm(BaseForm):
+    """The answers of one page. ``enforce_required`` is False when going Back or stopping."""
+
+    def __init__(self, fields: list[tuple[str, Any]], blocks: list[QuestionBlock]):
+        super().__init__(fields)
+        self.blocks = blocks
+        self.enforce_required = True
+
+    def bind_blocks(self) -> None:
+        for block in self.blocks:
+            block.fields = [self[name] for name in block.field_names]
+
+    def answer_fields(self) -> list[AnswerField]:
+        return [f for f in self if isinstance(f, AnswerField)]
+
+    def check(self, *, enforce_required: bool = True) -> bool:
+        """Validate every field; True when nothing is wrong."""
+        self.enforce_required = enforce_required
+        return self.validate()
+
+    def valid_answers(self) -> dict[str, Any]:
+        """Answer key -> value, DECLINED or None (not answered), for the fields without errors.
+
+        Call after :meth:`check`. A field with an error is left out, so nothing is stored for
+        it and the stored answer (if any) stays as it was.
+        """
+        return {f.name: f.data for f in self.answer_fields() if not f.errors}
+
+    def carry_input_from(self, other: PageForm) -> None:
+        """Show on this redrawn form what was sent to ``other``'s fields that had errors."""
+        for sent in other.answer_fields():
+            if sent.errors and sent.name in self:
+                mine = self[sent.name]
+                mine.submitted = True
+                mine.raw_data = sent.raw_data
+                mine.data = None
+                mine.errors = list(sent.errors)
+                if hasattr(sent, "decline_ticked"):
+                    mine.decline_ticked = sent.decline_ticked
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.errors for f in self.answer_fields())
+
+
+def _choice_options(questionnaire: Questionnaire, question: Question, language: str):
+    return tuple(
+        Option(str(c.code), questionnaire.text(c.label, language), c.code, c.image)
+        for c in questionnaire.choices_for(question)
+    )
+
+
+def build_page_form(
+    questionnaire: Questionnaire,
+    page: Page,
+    language: str,
+    *,
+    questions: Iterable[Question] | None = None,
+    stored: Mapping[str, Any] | None = None,
+    formdata: Any = None,
+) -> PageForm:
+    """The form for ``page`` showing ``questions`` (default: all of the page's questions).
+
+    ``stored`` holds the saved answers (key -> value or DECLINED) that fill the form when
+    nothing is submitted; ``formdata`` (a MultiDict) is what the browser sent.
+    """
+    stored = stored or {}
+    shown = list(page.questions if questions is None else questions)
+    unbound: list[tuple[str, Any]] = []
+    blocks: list[QuestionBlock] = []
+    decline = str(DECLINE_LABEL)
+
+    for question in shown:
+        first_field = len(unbound)
+        text = questionnaire.text(question.text, language)
+        block = QuestionBlock(
+            question=question,
+            kind=question.type,
+            text=text,
+            help=questionnaire.text(question.help, language) if question.help else "",
+            audio=(question.audio or {}).get(language),
+        )
+        common = {
+            "allow_decline": question.allow_decline,
+            "decline_label": decline,
+            "required": question.required,
+            "question_id": question.id,
+        }
+        if isinstance(question, InfoItem):
+            block.display = "info"
+            block.image = question.image
+        elif isinstance(question, GridQuestion):
+            scale = questionnaire.scales[question.scale]
+            block.display = scale.display
+            options = _choice_options(questionnaire, question, language)
+            for row in question.rows:
+                block.row_texts[row.id] = questionnaire.text(row.text, language)
+                unbound.append(
+                    (
+                        row.id,
+                        ChoiceAnswerField(
+                            block.row_texts[row.id],
+                            display=scale.display,
+                            options=options,
+                            **common,
+                        ),
+                    )
+                )
+        elif isinstance(question, LikertQuestion):
+            block.display = questionnaire.scales[question.scale].display
+            unbound.append(
+                (
+                    question.id,
+                    ChoiceAnswerField(
+                        text,
+                        display=block.display,
+                        options=_choice_options(questionnaire, question, language),
+                        **common,
+                    ),
+                )
+            )
+        elif isinstance(question, YesNoQuestion):
+            block.display = "yes_no"
+            options = (Option("1", str(YES), 1), Option("0", str(NO), 0))
+            unbound.append(
+                (question.id, ChoiceAnswerField(text, display="yes_no", options=options, **common))
+            )
+        elif isinstance(question, SingleChoiceQuestion):
+            block.display = "list"
+            unbound.append(
+                (
+                    question.id,
+                    ChoiceAnswerField(
+                        text,
+                        display="list",
+                        options=_choice_options(questionnaire, question, language),
+                        **common,
+                    ),
+                )
+            )
+        elif isinstance(question, MultiChoiceQuestion):
+            block.display = "checks"
+            unbound.append(
+                (
+                    question.id,
+                    MultiAnswerField(
+                        text,
+                        display="checks",
+                        options=_choice_options(questionnaire, question, language),
+                        **common,
+                    ),
+                )
+            )
+        elif isinstance(question, NumberQuestion):
+            block.display = "number"
+            unbound.append(
+                (
+                    question.id,
+                    NumberAnswerField(
+                        text,
+                        display="number",
+                        minimum=question.min,
+                        maximum=question.max,
+                        integer=question.integer,
+                        unit=questionnaire.text(question.unit, language) if question.unit else "",
+                        **common,
+                    ),
+                )
+            )
+        elif isinstance(question, TextQuestion):
+            block.display = "long_text" if question.long else "text"
+            unbound.append(
+                (
+                    question.id,
+                    TextAnswerField(
+                        text,
+                        display=block.display,
+                        max_length=question.max_length,
+                        long=question.long,
+                        **common,
+                    ),
+                )
+            )
+        else:  # pragma: no cover - the model's union is closed
+            raise TypeError(f"unknown question type {question.type!r}")
+        block.field_names = [name for name, _ in unbound[first_field:]]
+        blocks.append(block)
+
+    form = PageForm(unbound, blocks)
+    form.process(formdata, data={k: v for k, v in stored.items()})
+    form.bind_blocks()
+    return form
+
+
+def stored_for_form(value: Any, declined: bool) -> Any:
+    """A stored answer row as the forms and conditions see it."""
+    return DECLINED if declined else value

@@ -1,0 +1,101 @@
+"""Friendly error pages, and recovery of a pupil's page after a CSRF failure (pitfall 1).
+
+A CSRF failure on a question page usually means the tablet's session was lost (idle
+overnight, cookie cleared) while the page stayed on screen. The page's signed token says
+which response it was drawn for, so the page is drawn again with the pupil's answers still
+in it and a fresh CSRF token: pressing Next again saves them. A page from a *different*
+pupil than the one now using the tablet is never recovered into the current pupil.
+"""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+from .. import responses
+from ..extensions import db
+from ..forms import build_page_form
+from ..models import Response
+from ..questionnaire import navigation
+from . import bp, views
+from .tablet import current_response_id, ensure_tablet_id, response_from_token, start_pupil
+
+AGAIN_NEXT = _l("Sorry, that did not work. We kept your answers: please press Next again.")
+AGAIN_START = _l("Sorry, that did not work. Please press Start again.")
+
+
+def _is_pupil() -> bool:
+    return request.blueprint == "pupil"
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(exc: CSRFError):
+    if not _is_pupil():
+        return render_template("errors/csrf.html"), 400
+    if request.endpoint == "pupil.page":
+        recovered = _recover_page((request.view_args or {}).get("page_id", ""))
+        if recovered is not None:
+            return recovered
+        return render_template("pupil/session_lost.html"), 400
+    if request.endpoint == "pupil.start":
+        code = request.form.get("code", "")[:40]
+        return render_template("pupil/start.html", code=code, message=AGAIN_START), 400
+    # Language and welcome buttons hold no answers: draw the page again with a fresh token.
+    return redirect(request.path, code=303)
+
+
+def _recover_page(page_id: str):
+    token_id = response_from_token(request.form.get("page_token"))
+    session_id = current_response_id()
+    if token_id is None or (session_id is not None and session_id != token_id):
+        return None
+    response = db.session.get(Response, token_id)
+    if response is None:
+        return None
+    if response.completed_at is not None:
+        return views._already_finished(409)
+    if session_id is None:
+        ensure_tablet_id()
+        start_pupil(response.id)  # the signed page proves which pupil this is
+    q = responses.questionnaire_for(response)
+    current = views._page_or_none(q, page_id)
+    stored = responses.load_answers(response.id)
+    effective = navigation.effective_answers(q, stored)
+    if current is None or current.id not in {p.id for p in navigation.visible_pages(q, effective)}:
+        return None
+    form = build_page_form(
+        q,
+        current,
+        views._questionnaire_language(q),
+        questions=navigation.visible_questions(current, effective),
+        stored=effective,
+        formdata=request.form,
+    )
+    form.check(enforce_required=False)
+    return views.render_page(
+        q, current, form, response.id, effective, status=400, notice=str(AGAIN_NEXT)
+    )
+
+
+@bp.app_errorhandler(429)
+def too_many_tries(exc):
+    if _is_pupil():
+        return render_template("pupil/locked.html"), 429
+    return render_template("errors/429.html"), 429
+
+
+@bp.app_errorhandler(404)
+def not_found(exc):
+    return render_template("errors/404.html"), 404
+
+
+@bp.app_errorhandler(413)
+def too_large(exc):
+    return render_template("errors/413.html"), 413
+
+
+@bp.app_errorhandler(500)
+def server_error(exc):
+    db.session.rollback()
+    return render_template("errors/500.html"), 500

@@ -1,0 +1,277 @@
+"""Responses: start or resume one, save a page's answers, complete it exactly once.
+
+Every write is a short transaction that *starts* with a write, so SQLite takes its write lock
+at once instead of upgrading a read lock (pitfall 7), and PostgreSQL locks the response row
+first, which orders a page save against a completion of the same response:
+
+- saving a page is ``UPDATE response ... WHERE completed_at IS NULL`` followed by an upsert
+  of each answer keyed by (response, answer key), so saving the same page twice is
+  harmless and nothing is ever written to a completed response;
+- completing is ``UPDATE response SET completed_at = now WHERE completed_at IS NULL``: of two
+  concurrent completions exactly one wins; it also drops the answers to questions that skip
+  logic now hides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .catalog import get_catalog
+from .cohorts import allocate_participant
+from .extensions import db
+from .models import AccessCode, Answer, Response, utcnow
+from .questionnaire import navigation
+from .questionnaire.conditions import DECLINED
+from .questionnaire.model import InfoItem, Page, Questionnaire
+
+
+class ResponseCompletedError(Exception):
+    """The response is completed; it cannot be changed any more."""
+
+
+def _insert(table: Any) -> Any:
+    """An INSERT with ON CONFLICT support for the database in use."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
+
+
+def questionnaire_for(response: Response) -> Questionnaire:
+    return get_catalog().questionnaire(response.questionnaire_id)
+
+
+def find_response(participant_id: str, wave_id: int) -> Response | None:
+    return db.session.execute(
+        db.select(Response).filter_by(participant_id=participant_id, wave_id=wave_id)
+    ).scalar_one_or_none()
+
+
+def start_or_resume(access: AccessCode, language: str) -> Response:
+    """The participant's response for the code's wave, created on first entry.
+
+    Creation fixes the participant's arm (cohort allocation) and records the questionnaire
+    id and version the pupil answers. Two tablets entering the same code at once get the
+    same response (INSERT ... ON CONFLICT DO NOTHING on (participant, wave)).
+    """
+    existing = find_response(access.participant_id, access.wave_id)
+    if existing is not None:
+        return existing
+    wave = access.wave
+    questionnaire = get_catalog().questionnaire(wave.questionnaire_id)
+    arm = allocate_participant(access.participant)
+    db.session.flush()
+    now = utcnow()
+    db.session.execute(
+        _insert(Response)
+        .values(
+            participant_id=access.participant_id,
+            wave_id=wave.id,
+            arm=arm,
+            questionnaire_id=questionnaire.id,
+            questionnaire_version=questionnaire.version,
+            language=language,
+            current_page=None,
+            pages_done=0,
+            pages_total=len(navigation.visible_pages(questionnaire, {})),
+            started_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["participant_id", "wave_id"])
+    )
+    db.session.commit()
+    response = find_response(access.participant_id, access.wave_id)
+    assert response is not None
+    return response
+
+
+def load_answers(response_id: int) -> dict[str, Any]:
+    """Answer key -> stored value, or DECLINED; unanswered keys are absent."""
+    rows = db.session.execute(
+        sa.select(Answer.question_id, Answer.value, Answer.declined).where(
+            Answer.response_id == response_id
+        )
+    ).all()
+    answers: dict[str, Any] = {}
+    for key, value, declined in rows:
+        if declined:
+            answers[key] = DECLINED
+        elif value is not None:
+            answers[key] = value
+    return answers
+
+
+def _claim(response_id: int, **values: Any) -> None:
+    """Update the response unless it is completed; raise ResponseCompletedError if it is."""
+    result = db.session.execute(
+        sa.update(Response)
+        .where(Response.id == response_id, Response.completed_at.is_(None))
+        .values(updated_at=utcnow(), **values)
+    )
+    if result.rowcount == 0:
+        db.session.rollback()
+        raise ResponseCompletedError(response_id)
+
+
+def save_answers(
+    response_id: int,
+    answers: Mapping[str, Any],
+    *,
+    current_page: str | None = None,
+    position: tuple[int, int] | None = None,
+    language: str | None = None,
+) -> None:
+    """Store one page's answers (key -> value, DECLINED, or None to clear) in one transaction.
+
+    ``current_page`` is where the pupil goes next (where a resume starts); ``position`` is
+    (page number, visible pages) for progress views.
+    """
+    db.session.commit()  # end any read transaction: the write transaction starts with a write
+    progress: dict[str, Any] = {}
+    if current_page is not None:
+        progress["current_page"] = current_page
+    if position is not None:
+        progress["pages_done"] = position[0] - 1
+        progress["pages_total"] = position[1]
+    if language is not None:
+        progress["language"] = language
+    _claim(response_id, **progress)
+
+    now = utcnow()
+    rows = []
+    cleared = []
+    for key, value in answers.items():
+        if value is None:
+            cleared.append(key)
+        elif value is DECLINED:
+            rows.append(
+                {
+                    "response_id": response_id,
+                    "question_id": key,
+                    "value": sa.null(),
+                    "declined": True,
+                    "updated_at": now,
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "response_id": response_id,
+                    "question_id": key,
+                    "value": value,
+                    "declined": False,
+                    "updated_at": now,
+                }
+            )
+    for row in rows:
+        stmt = _insert(Answer).values(**row)
+        db.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["response_id", "question_id"],
+                set_={
+                    "value": stmt.excluded.value,
+                    "declined": stmt.excluded.declined,
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+        )
+    if cleared:
+        db.session.execute(
+            sa.delete(Answer).where(
+                Answer.response_id == response_id, Answer.question_id.in_(cleared)
+            )
+        )
+    db.session.commit()
+
+
+def set_position(
+    response_id: int,
+    current_page: str,
+    position: tuple[int, int] | None = None,
+    language: str | None = None,
+) -> None:
+    """Move the pupil's place without changing answers (e.g. after the welcome page)."""
+    save_answers(response_id, {}, current_page=current_page, position=position, language=language)
+
+
+def complete(response_id: int, questionnaire: Questionnaire) -> bool:
+    """Mark the response completed, exactly once; False if it already was.
+
+    Answers to questions that skip logic hides (say the pupil went back and changed an
+    earlier answer) are dropped in the same transaction, so they never reach an export.
+    """
+    db.session.commit()
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Response)
+        .where(Response.id == response_id, Response.completed_at.is_(None))
+        .values(completed_at=now, updated_at=now, current_page=None)
+    )
+    if result.rowcount == 0:
+        db.session.rollback()
+        return False
+    answers = load_answers(response_id)
+    hidden = navigation.hidden_answer_keys(questionnaire, answers)
+    known = {key for q in questionnaire.questions() for key in navigation.answer_keys(q)}
+    # Keys the questionnaire does not know (a row left by an edited file) go too.
+    drop = hidden | (set(answers) - known)
+    if drop:
+        db.session.execute(
+            sa.delete(Answer).where(
+                Answer.response_id == response_id, Answer.question_id.in_(sorted(drop))
+            )
+        )
+    total = len(navigation.visible_pages(questionnaire, answers))
+    db.session.execute(
+        sa.update(Response)
+        .where(Response.id == response_id)
+        .values(pages_done=total, pages_total=total)
+    )
+    db.session.commit()
+    return True
+
+
+def missing_required(
+    questionnaire: Questionnaire, answers: Mapping[str, Any]
+) -> tuple[Page, list[str]] | None:
+    """The first visible page with a required, visible question left unanswered, and its keys."""
+    effective = navigation.effective_answers(questionnaire, answers)
+    for page in navigation.visible_pages(questionnaire, effective):
+        keys = [
+            key
+            for question in navigation.visible_questions(page, effective)
+            if question.required and not isinstance(question, InfoItem)
+            for key in navigation.answer_keys(question)
+            if key not in effective
+        ]
+        if keys:
+            return page, keys
+    return None
+
+
+def resume_page(questionnaire: Questionnaire, response: Response, answers: Mapping[str, Any]):
+    """Where a returning pupil carries on: their last page if it is still shown, else the next."""
+    effective = navigation.effective_answers(questionnaire, answers)
+    shown = {p.id for p in navigation.visible_pages(questionnaire, effective)}
+    here = response.current_page
+    if here in shown:
+        return questionnaire.page(here)
+    if here is not None:
+        try:
+            later = navigation.next_page(questionnaire, here, effective)
+        except KeyError:  # the page is gone from an edited questionnaire
+            later = None
+        if later is not None:
+            return later
+    return navigation.first_page(questionnaire, effective)
+
+
+def page_keys(questions: Iterable[Any]) -> list[str]:
+    """The answer keys of ``questions`` (grid rows included)."""
+    return [key for q in questions for key in navigation.answer_keys(q)]
