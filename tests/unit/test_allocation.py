@@ -149,7 +149,9 @@ def test_per_stratum_imbalance_never_exceeds_one_block(sizes, seed, weights, mul
 
 
 @settings(max_examples=50, deadline=None)
-@given(n=st.integers(min_value=1, max_value=60), seed=st.text(min_size=1, max_size=8).filter(str.strip))
+@given(
+    n=st.integers(min_value=1, max_value=60), seed=st.text(min_size=1, max_size=8).filter(str.strip)
+)
 def test_reproducible_from_the_seed(n, seed):
     us = units(n, strata=3)
     assert randomise(us, seed=seed, weights=EQUAL, block_size=4) == randomise(
