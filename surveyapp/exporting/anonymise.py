@@ -204,14 +204,16 @@ def combinations_ok(
     or every one of its columns is suppressed."""
     if frame.empty or not columns:
         return True
-    keys = pd.DataFrame({c: frame[c].astype(str) for c in columns})
+
+    def text(column: pd.Series) -> pd.Series:
+        return column.astype(object).where(column.notna(), "<blank>").astype(str)
+
+    keys = pd.DataFrame({c: text(frame[c]) for c in columns})
     if stratum:
-        keys["__stratum"] = frame[stratum].astype(str)
-    counts = keys.groupby(list(keys.columns), sort=False)[columns[0]].transform("size")
-    suppressed = pd.DataFrame(
-        {
-            c: frame[c].astype(str).isin([SUPPRESSED_TEXT, str(float(SUPPRESSED)), str(SUPPRESSED)])
-            for c in columns
-        }
-    ).all(axis=1)
+        keys["__stratum"] = text(frame[stratum])
+    counts = keys.groupby(list(keys.columns), sort=False, dropna=False)[columns[0]].transform(
+        "size"
+    )
+    withheld = {SUPPRESSED_TEXT, str(float(SUPPRESSED)), str(SUPPRESSED)}
+    suppressed = keys[list(columns)].isin(withheld).all(axis=1)
     return bool(((counts >= k) | suppressed).all())

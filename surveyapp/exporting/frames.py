@@ -134,24 +134,35 @@ def answer_matrix(
     matrix = np.full((n, len(numeric)), np.nan)
     text_matrix = np.full((n, len(texts)), None, dtype=object)
 
-    rows_all = ids.get_indexer(answers["response_id"])
-    keep = rows_all >= 0
-    a = answers.loc[keep]
-    rows = rows_all[keep]
-    keys = a["question_id"].to_numpy()
-    declined = a["declined"].fillna(False).astype(bool).to_numpy()
+    rows = ids.get_indexer(answers["response_id"].to_numpy())
+    key_codes, key_names = pd.factorize(answers["question_id"], use_na_sentinel=True)
+    values = answers["value"].to_numpy(dtype=object)
+    declined = answers["declined"].fillna(False).to_numpy(dtype=bool)
+    keep = rows >= 0
+    if not keep.all():  # answers of responses outside the selection
+        rows, key_codes, values, declined = (
+            rows[keep],
+            key_codes[keep],
+            values[keep],
+            declined[keep],
+        )
+    name_index = {name: i for i, name in enumerate(key_names)}
+
+    def column_of(mapping: dict[str, int]) -> np.ndarray:
+        """Per answer, the matrix column its key maps to (-1: none). One lookup per key."""
+        table = np.full(len(key_names) + 1, -1, dtype=np.int64)  # last slot: missing key
+        for key, column in mapping.items():
+            if key in name_index:
+                table[name_index[key]] = column
+        return table[key_codes]
 
     # Scalar codes and numbers: one column per answer key.
-    scalar_col = {v.answer_key: num_col[v.name] for v in numeric if v.kind in (CODE, NUMBER)}
-    cols = pd.Series(keys).map(scalar_col).to_numpy()
-    hit = ~pd.isna(cols)
+    cols = column_of({v.answer_key: num_col[v.name] for v in numeric if v.kind in (CODE, NUMBER)})
+    hit = cols >= 0
     if hit.any():
-        c = cols[hit].astype(np.int64)
-        values = np.array(
-            pd.to_numeric(a["value"].iloc[np.flatnonzero(hit)], errors="coerce"), dtype=float
-        )
-        values[declined[hit]] = DECLINED
-        matrix[rows[hit], c] = values
+        numbers = _as_floats(values[hit])
+        numbers[declined[hit]] = DECLINED
+        matrix[rows[hit], cols[hit]] = numbers
 
     # Multi-choice: an answered question sets all its options to 0, then its codes to 1.
     options: dict[str, dict[int, int]] = {}
@@ -159,12 +170,10 @@ def answer_matrix(
         if v.kind == OPTION:
             options.setdefault(v.answer_key, {})[v.option_code] = num_col[v.name]
     for key, code_cols in options.items():
-        sel = keys == key
-        if not sel.any():
+        if key not in name_index:
             continue
-        q_rows = rows[sel]
-        q_values = a["value"].to_numpy()[sel]
-        q_declined = declined[sel]
+        sel = key_codes == name_index[key]
+        q_rows, q_values, q_declined = rows[sel], values[sel], declined[sel]
         is_list = np.fromiter((isinstance(x, list) for x in q_values), bool, len(q_values))
         answered = is_list & ~q_declined
         col_idx = np.array(list(code_cols.values()))
@@ -177,21 +186,25 @@ def answer_matrix(
         matrix[exploded.index[known].to_numpy(), target[known].astype(np.int64).to_numpy()] = 1.0
 
     # Free text.
-    text_col = {v.answer_key: i for i, v in enumerate(texts)}
     if texts:
-        tcols = pd.Series(keys).map(text_col).to_numpy()
-        thit = ~pd.isna(tcols)
-        tvalues = a["value"].to_numpy()[thit].astype(object)
-        tvalues = np.array(
-            [None if x is None else str(x) for x in tvalues], dtype=object
-        )  # per answer, text questions only
+        tcols = column_of({v.answer_key: i for i, v in enumerate(texts)})
+        thit = tcols >= 0
+        tvalues = np.array([None if x is None else str(x) for x in values[thit]], dtype=object)
         tvalues[declined[thit]] = str(DECLINED)
-        text_matrix[rows[thit], tcols[thit].astype(np.int64)] = tvalues
+        text_matrix[rows[thit], tcols[thit]] = tvalues
 
     frame = pd.DataFrame(matrix, columns=[v.name for v in numeric])
     for i, v in enumerate(texts):
         frame[v.name] = text_matrix[:, i]
     return frame[[v.name for v in variables if v.kind in (CODE, OPTION, NUMBER, TEXT)]]
+
+
+def _as_floats(values: np.ndarray) -> np.ndarray:
+    """Stored values as floats (None -> NaN); anything that is not a number becomes NaN."""
+    try:
+        return np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        return np.array(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
 
 
 def _hashable(value: object) -> object:

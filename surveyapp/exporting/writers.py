@@ -27,6 +27,9 @@ from .missing import MISSING_LABELS, STATA_LETTERS
 from .variables import META, TEXT, Variable
 
 STATA_LABEL_MAX = 80
+# Fast deflate: level 1 is several times quicker than the default 6 and only slightly larger
+# on this kind of data (many short repeated codes).
+ZIP_LEVEL = 1
 XLSX_CHUNK_ROWS = 10_000
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -131,10 +134,24 @@ def write_sav(
 # ------------------------------------------------------------------ Stata
 
 
-def stata_frame(frame: pd.DataFrame, variables: Sequence[Variable]) -> tuple[pd.DataFrame, dict]:
-    """Missing codes become Stata extended missing letters; strings are plain text."""
+SNIFF_ROWS = 100  # narwhals (used by pyreadstat) guesses an object column's type from its head
+
+
+def stata_frame(
+    frame: pd.DataFrame, variables: Sequence[Variable]
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Missing codes become Stata extended missing letters (``.a`` ...); strings plain text.
+
+    Rows keep the wide order, except that a few may move to the top: pyreadstat decides
+    whether an object column (numbers mixed with missing letters) is numeric from its first
+    100 values, so a column whose head holds only letters (say, a quasi-identifier withheld
+    for the whole first class) would be taken for text and refused. For each such column its
+    first row with a number is lifted to the top; the codebook notes it.
+    """
     data = frame.copy()
     missing: dict[str, list[str]] = {}
+    lift: set[int] = set()
+    letters = sorted(set(STATA_LETTERS.values()))
     for v in variables:
         if v.name not in data:
             continue
@@ -142,15 +159,23 @@ def stata_frame(frame: pd.DataFrame, variables: Sequence[Variable]) -> tuple[pd.
             data[v.name] = data[v.name].astype(object).where(data[v.name].notna(), "").astype(str)
             continue
         column = pd.to_numeric(data[v.name], errors="coerce").astype("float64")
-        if v.has_missing_codes:
-            codes = column.isin(list(STATA_LETTERS))
-            if codes.any():
-                as_object = column.astype(object)
-                as_object[codes] = column[codes].map(STATA_LETTERS)
-                data[v.name] = as_object
-                missing[v.name] = sorted(set(STATA_LETTERS.values()))
-                continue
-        data[v.name] = column
+        codes = column.isin(list(STATA_LETTERS)).to_numpy() if v.has_missing_codes else None
+        if codes is None or not codes.any():
+            data[v.name] = column
+            continue
+        raw = column.to_numpy()
+        as_object = raw.astype(object)
+        for code, letter in STATA_LETTERS.items():
+            as_object[raw == code] = letter
+        data[v.name] = as_object
+        missing[v.name] = letters
+        numbers = ~codes & ~np.isnan(raw)
+        if numbers.any() and not numbers[:SNIFF_ROWS].any() and codes[:SNIFF_ROWS].any():
+            lift.add(int(np.flatnonzero(numbers)[0]))
+    if lift:
+        lifted = np.array(sorted(lift))
+        order = np.concatenate([lifted, np.delete(np.arange(len(data)), lifted)])
+        data = data.iloc[order].reset_index(drop=True)
     return data, missing
 
 
@@ -190,23 +215,22 @@ def _sheet_cells(chunk: pd.DataFrame, first_row: int, numeric: set[str]) -> pd.S
     row_numbers = pd.Series(
         np.arange(first_row, first_row + len(chunk)).astype(str), index=chunk.index
     )
-    rows = '<row r="' + row_numbers + '">'
-    for i, name in enumerate(chunk.columns, start=1):
-        ref = '<c r="' + get_column_letter(i) + row_numbers
+    # Cells carry no reference (it is optional): they follow in order, blanks as <c/>.
+    cells = ['<row r="' + row_numbers + '">']
+    for name in chunk.columns:
         column = chunk[name]
-        present = column.notna()
         if name in numeric:
-            values = column.astype(str).str.replace(r"\.0$", "", regex=True)
-            cells = ref + '"><v>' + values + "</v></c>"
+            cell = "<c><v>" + column.astype(str) + "</v></c>"
         else:
-            cells = (
-                ref
-                + '" t="inlineStr"><is><t xml:space="preserve">'
+            cell = (
+                '<c t="inlineStr"><is><t xml:space="preserve">'
                 + _xml_text(column)
                 + "</t></is></c>"
             )
-        rows = rows + cells.where(present, "")
-    return rows + "</row>"
+        cells.append(cell.where(column.notna(), "<c/>"))
+    return pd.Series(
+        ["".join(parts) + "</row>" for parts in zip(*cells, strict=True)], index=chunk.index
+    )
 
 
 def _data_sheet_xml(frame: pd.DataFrame, numeric: set[str], out) -> None:
@@ -278,7 +302,7 @@ STORED_SUFFIXES = {".xlsx", ".parquet", ".zip"}  # already compressed
 
 
 def write_zip(files: Sequence[Path], path: Path) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
         for file in files:
             method = zipfile.ZIP_STORED if file.suffix in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
             archive.write(file, arcname=file.name, compress_type=method)
