@@ -1,7 +1,7 @@
 """Shared builders for the staff-area tests (accounts, schools, cards). No tests here.
 
-Import from the test modules as ``from tests.web.test_auth_support import ...``; the
-``world`` fixture is picked up by pytest when imported into a test module.
+Import from the test modules as ``from tests.web.test_auth_support import ...``; importing
+``world_fixture`` into a test module gives its tests the ``world`` fixture.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from surveyapp.study_sync import sync_study
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+BATCH = re.compile(r'name="batch"[^>]*value="([^"]+)"')
 _CODE_ON_CARD = re.compile(r'<p class="card-code">([A-Z0-9]{4}-[A-Z0-9]{4})</p>')
 
 
@@ -47,6 +48,18 @@ def post(client, url: str, data: dict | None = None, token_from: str = "/teacher
     return client.post(url, data=payload, **kwargs)
 
 
+def issue_sheet(client, world, count: int, class_row=None, wave_row=None):
+    class_row = class_row or world.class_a
+    wave_row = wave_row or world.baseline
+    url = f"/teacher/classes/{class_row.id}/waves/{wave_row.id}/issue"
+    form = client.get(url)
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    batch = BATCH.search(html).group(1)
+    token = _CSRF.search(html).group(1)
+    return client.post(url, data={"count": str(count), "batch": batch, "csrf_token": token})
+
+
 def codes_on_sheet(html: str) -> list[str]:
     return _CODE_ON_CARD.findall(html)
 
@@ -62,9 +75,7 @@ def wave(study_row: Study, key: str = "baseline", state: str = "open") -> Wave:
     return row
 
 
-def school(
-    study_row: Study, name: str, arm: str, classes: tuple[str, ...] = ("5B",)
-) -> School:
+def school(study_row: Study, name: str, arm: str, classes: tuple[str, ...] = ("5B",)) -> School:
     row = school_svc.create_school(study_row, name, arm, None)
     for class_name in classes:
         school_svc.create_class(row, class_name, None, None)
@@ -119,8 +130,8 @@ class World:
     cards_b: list[IssuedCard] = field(default_factory=list)
 
 
-@pytest.fixture
-def world(app) -> World:
+@pytest.fixture(name="world")
+def world_fixture(app) -> World:
     s = study()
     baseline = wave(s, "baseline", "open")
     followup = wave(s, "followup_1", "draft")

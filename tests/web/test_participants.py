@@ -18,7 +18,7 @@ from surveyapp.participants import (
     replace_code,
     revoke_code,
 )
-from tests.web.test_auth_support import finish, world  # noqa: F401 - fixture
+from tests.web.test_auth_support import finish, world_fixture  # noqa: F401 - fixture
 
 
 def _participant(pid: str) -> Participant:
