@@ -221,6 +221,16 @@ def _log_school_arms(study: Study) -> AllocationSummary:
     return summary
 
 
+def log_school_arms(study: Study, design: StudyDesign) -> None:
+    """For a design by school, write school arms set since the last time to the log.
+
+    Schools get their arm when they are added or imported; calling this before the log is
+    read keeps the log complete without every place that sets an arm having to know of it.
+    """
+    if not design.allocation.randomised:
+        _log_school_arms(study)
+
+
 def assign_school_arm(school: School, arm: str, design: StudyDesign | None = None) -> None:
     """Set a school's arm (allocation by school) once; refuse to change it later.
 

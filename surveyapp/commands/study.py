@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..catalog import get_catalog, load_catalog
-from ..cohorts import allocate_units, schools_per_arm, write_allocation_log
+from ..cohorts import allocate_units, log_school_arms, schools_per_arm, write_allocation_log
 from ..config import PROJECT_ROOT, build_config
 from ..extensions import db
 from ..questionnaire.model import localise
@@ -219,7 +219,9 @@ def allocate_command() -> None:
 @with_appcontext
 def allocation_log_command(out: str) -> None:
     """Write the allocation log (unit, stratum, block, position, arm, seed) as CSV."""
-    _, study_row = _study_row()
+    design, study_row = _study_row()
+    log_school_arms(study_row, design)
+    db.session.commit()
     if out == "-":
         write_allocation_log(study_row, sys.stdout)
         return

@@ -15,7 +15,7 @@ from flask_login import current_user
 from .. import provision
 from ..audit import record
 from ..auth.access import roles_required
-from ..cohorts import current_design, schools_per_arm, write_allocation_log
+from ..cohorts import current_design, log_school_arms, schools_per_arm, write_allocation_log
 from ..extensions import db
 from ..i18n import current_language
 from ..models import ProvisionReturn, School, Study
@@ -121,7 +121,8 @@ def index():
 @bp.route("/allocation-log.csv")
 @roles_required(*RESEARCH_ROLES)
 def allocation_log():
-    _design, study = study_or_404()
+    design, study = study_or_404()
+    log_school_arms(study, design)
     out = io.StringIO()
     count = write_allocation_log(study, out)
     record(current_user.id, "export.allocation_log", target=f"study:{study.key}", rows=count)

@@ -131,3 +131,13 @@ def test_allocate_randomised_design(runner, monkeypatch):
     assert "stratum=a" in result.output
     again = run(runner, "allocate")
     assert "Allocated 0 school(s); 8 already had an arm" in again.output
+
+
+def test_allocation_log_includes_school_arms_without_allocate(runner, tmp_path):
+    run(runner, "sync")
+    study = db.session.execute(db.select(Study)).scalar_one()
+    db.session.add(School(study=study, name="Hill", code="S01", arm="in_harmony"))
+    db.session.commit()
+    out = tmp_path / "log.csv"
+    assert "Wrote 1 allocation record(s)" in run(runner, "allocation-log", "--out", str(out)).output
+    assert "Wrote 1 allocation record(s)" in run(runner, "allocation-log", "--out", str(out)).output
