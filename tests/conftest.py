@@ -82,6 +82,7 @@ def app(_migrated_app):
     app = _migrated_app
     from surveyapp.extensions import limiter
 
+    app.test_client_class = _CleanGlobalsClient
     with app.app_context():
         limiter.reset()
         yield app
@@ -110,5 +111,4 @@ class _CleanGlobalsClient(FlaskClient):
 
 @pytest.fixture
 def client(app):
-    app.test_client_class = _CleanGlobalsClient
     return app.test_client()

@@ -107,10 +107,10 @@ def update_user(
 ) -> User:
     """Change role, schools or active flag; the last active admin cannot lose admin rights."""
     role = _check_role(role)
-    schools = _check_schools(role, schools)
     losing_admin = user.role == "admin" and user.active and (role != "admin" or not active)
     if losing_admin and active_admin_count() <= 1:
         raise AccountError(_("This is the last active admin: make another admin first."))
+    schools = _check_schools(role, schools)
     changes: dict[str, list] = {}
     if user.role != role:
         changes["role"] = [user.role, role]

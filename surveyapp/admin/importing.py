@@ -270,12 +270,12 @@ def import_schools(data: bytes, actor_id: int | None, via: str = "web") -> Impor
     report = ImportReport()
     lines, errors = parse_csv(data)
     report.lines = len(lines)
-    if errors:
-        report.errors = errors
-        return report
     study = svc.current_study()
-    report.errors = _check_against_database(study, lines)
-    if report.errors:
+    # The lines that could be read are checked against each other and the database too, so
+    # one upload reports every problem at once.
+    errors += _check_against_database(study, lines)
+    if errors:
+        report.errors = sorted(errors, key=lambda e: e[0])
         return report
     for line in lines:
         try:
