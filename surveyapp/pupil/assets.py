@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, request, url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import bp
 
@@ -46,6 +46,5 @@ def icon(name: str, css_class: str = "icon") -> Markup:
     """An icon from the pupil sprite, hidden from screen readers (the words carry the meaning)."""
     href = f"{asset_url('img/pupil.svg')}#{name}"
     return Markup(
-        f'<svg class="{escape(css_class)}" aria-hidden="true" focusable="false">'
-        f'<use href="{escape(href)}"></use></svg>'
-    )
+        '<svg class="{}" aria-hidden="true" focusable="false"><use href="{}"></use></svg>'
+    ).format(css_class, href)

@@ -35,17 +35,20 @@ def _tap_option(page, field: str, value: str) -> None:
     page.locator(f'label[for="q-{field}-{value}"]').tap()
 
 
+def _tap_and_wait(page, locator) -> None:
+    """Tap a submit button and wait for the page it leads to."""
+    with page.expect_navigation():
+        locator.tap()
+
+
 def _tap_next(page) -> None:
-    page.locator('button[name="action"][value="next"]').tap()
-    page.wait_for_load_state()
+    _tap_and_wait(page, page.locator('button[name="action"][value="next"]'))
 
 
 def _start(page, live_server: str, code: str, language_label: str) -> None:
     page.goto(f"{live_server}/s/{code}")
-    page.get_by_role("button", name=language_label, exact=True).tap()
-    page.wait_for_load_state()
-    page.locator('button[name="action"][value="start"]').tap()
-    page.wait_for_load_state()
+    _tap_and_wait(page, page.get_by_role("button", name=language_label, exact=True))
+    _tap_and_wait(page, page.locator('button[name="action"][value="start"]'))
 
 
 def _answer_all_by_touch(page) -> None:
@@ -101,10 +104,13 @@ def test_a_whole_questionnaire_by_touch_in_english(browser, live_server, world):
     context.close()
 
 
-def test_a_whole_questionnaire_by_touch_in_arabic_right_to_left(browser, live_server, world):
+def test_a_whole_questionnaire_by_touch_in_arabic_right_to_left(
+    browser, live_server, world, screenshot_dir
+):
     context = _context(browser)
     page = context.new_page()
     _start(page, live_server, CODES[1], "العربية")
+    page.screenshot(path=str(screenshot_dir / "768x1024-ar-question_faces.png"), full_page=True)
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.locator("html").get_attribute("lang") == "ar"
     assert page.locator("#question-like_music .q-text").inner_text() == "أحب الموسيقى."
@@ -119,6 +125,7 @@ def test_a_whole_questionnaire_by_touch_in_arabic_right_to_left(browser, live_se
     _answer_all_by_touch(page)
     assert page.url.endswith("/done")
     assert page.locator("html").get_attribute("dir") == "rtl"
+    page.screenshot(path=str(screenshot_dir / "768x1024-ar-done.png"), full_page=True)
     participant = world.participants[1]
     assert stored_answers(participant.id) == EXPECTED
     assert response_of(participant.id).language == "ar"
@@ -192,11 +199,9 @@ def test_resume_after_reload_and_on_another_tablet(browser, live_server, world):
     other = _context(browser)  # another tablet, same card
     page = other.new_page()
     page.goto(f"{live_server}/s/{CODES[3]}")
-    page.get_by_role("button", name="English", exact=True).tap()
-    page.wait_for_load_state()
+    _tap_and_wait(page, page.get_by_role("button", name="English", exact=True))
     assert "/q/p_home" in page.url
-    page.locator('button[value="back"]').tap()
-    page.wait_for_load_state()
+    _tap_and_wait(page, page.locator('button[value="back"]'))
     assert "/q/p_plays" in page.url
     assert page.locator("#q-plays-0").is_checked()
     other.close()
