@@ -83,8 +83,8 @@ def load_frames(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The responses and answers frames for the export (two queries)."""
     connection = db.session.connection()
-    responses = pd.read_sql(response_query(study, waves, arms), connection)
-    answers = pd.read_sql(answer_query(study, waves, arms), connection)
+    responses = pd.read_sql_query(response_query(study, waves, arms), connection)
+    answers = pd.read_sql_query(answer_query(study, waves, arms), connection)
     for column in ("started_at", "completed_at"):
         responses[column] = pd.to_datetime(responses[column], errors="coerce")
     answers["value"] = decode_json_values(answers["value"])

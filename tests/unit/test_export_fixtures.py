@@ -157,3 +157,118 @@ def input_frames(n: int = 12, waves=("baseline",)) -> tuple[pd.DataFrame, pd.Dat
                     }
                 )
     return pd.DataFrame(responses), pd.DataFrame(answers)
+
+
+# ------------------------------------------------------------------ the same pupils in a database
+
+SCHOOLS = [
+    # name, code, arm, class name, class code
+    ("Greenfield Primary Academy", "S01", "in_harmony", "Robins 5B", "S01-C01"),
+    ("Oakwood Community School", "S02", "comparison", "Kestrels 5K", "S02-C01"),
+]
+
+
+def build_study_in_db(app, study, waves, questionnaire, n: int = 12) -> dict:
+    """Schools, classes, pupils, issued access codes (hashed as the card issuing does),
+    responses and answers for ``pupil_answers``; returns what must never be exported."""
+    from surveyapp.codes import format_code, generate_code, hash_code
+    from surveyapp.extensions import db
+    from surveyapp.models import (
+        AccessCode,
+        Answer,
+        Participant,
+        Response,
+        School,
+        SchoolClass,
+    )
+
+    secrets_out = {"codes": [], "hashes": [], "names": [], "participants": [], "times": []}
+    classes = []
+    for name, code, arm, class_name, class_code in SCHOOLS:
+        school = School(study=study, name=name, code=code, arm=arm)
+        school_class = SchoolClass(school=school, name=class_name, code=class_code, year_group=5)
+        db.session.add_all([school, school_class])
+        classes.append((school, school_class))
+        secrets_out["names"] += [name, class_name]
+    db.session.flush()
+    pupils = []
+    for i in range(n):
+        school, school_class = classes[i % 2]
+        pupil = Participant(
+            school_id=school.id,
+            class_id=school_class.id,
+            number=i + 1,
+            label=f"{school_class.name}-{i + 1:02d}",
+            arm=school.arm,
+        )
+        db.session.add(pupil)
+        pupils.append(pupil)
+    db.session.flush()
+    for w, wave in enumerate(waves):
+        for i, pupil in enumerate(pupils):
+            code = generate_code()
+            code_hash = hash_code(code, app.config["CODE_HASH_KEY"])
+            db.session.add(
+                AccessCode(code_hash=code_hash, participant_id=pupil.id, wave_id=wave.id)
+            )
+            secrets_out["codes"] += [code, format_code(code)]
+            secrets_out["hashes"].append(code_hash)
+            started = START + timedelta(days=200 * w, minutes=7 * i)
+            completed = None if i == 5 else started + timedelta(minutes=9, seconds=40)
+            response = Response(
+                participant_id=pupil.id,
+                wave_id=wave.id,
+                arm=pupil.arm,
+                questionnaire_id=questionnaire.id,
+                questionnaire_version=questionnaire.version,
+                language="en" if i % 4 else "cy",
+                started_at=started,
+                updated_at=completed or started,
+                completed_at=completed,
+            )
+            db.session.add(response)
+            db.session.flush()
+            for stamp in (started, completed):
+                if stamp is not None:
+                    secrets_out["times"] += [
+                        stamp.strftime("%Y-%m-%d %H:%M:%S"),
+                        stamp.strftime("%Y-%m-%dT%H:%M:%S"),
+                        stamp.strftime("%H:%M:%S"),
+                    ]
+            for key, value in pupil_answers(i).items():
+                if value is None:
+                    continue
+                declined = value == DECLINED
+                db.session.add(
+                    Answer(
+                        response_id=response.id,
+                        question_id=key,
+                        value=None if declined else value,
+                        declined=declined,
+                    )
+                )
+        secrets_out["participants"] += [p.id for p in pupils] + [p.label for p in pupils]
+    db.session.commit()
+    secrets_out["pupils"] = [p.id for p in pupils]
+    return secrets_out
+
+
+def expected_row(i: int) -> dict:
+    """What the wide export must hold for pupil ``i`` (missing codes as the codebook says)."""
+    a = pupil_answers(i)
+    row = {k: a[k] for k in ("conf_1", "conf_2", "feel_happy", "plays_music")}
+    row["conf_3"] = -99 if a["conf_3"] == DECLINED else a["conf_3"]
+    row["feel_calm"] = float("nan") if a["feel_calm"] is None else a["feel_calm"]
+    if a["plays_music"] == 1:
+        for code in (1, 2, 3):
+            row[f"instruments_{code}"] = int(code in a["instruments"])
+        row["practice_minutes"] = a["practice_minutes"]
+    else:
+        for code in (1, 2, 3):
+            row[f"instruments_{code}"] = -98
+        row["practice_minutes"] = -98
+    conf = [a["conf_1"], a["conf_2"]] + ([] if a["conf_3"] == DECLINED else [5 - a["conf_3"]])
+    row["confidence_score"] = sum(conf) / len(conf)
+    feel = [a["feel_happy"], a["feel_calm"]]
+    row["wellbeing_score"] = float("nan") if None in feel else float(sum(feel))
+    return row
