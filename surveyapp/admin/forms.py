@@ -11,6 +11,19 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import ROLES
 
+try:  # WTForms 3.3 deprecates (value, label) tuples; older versions know only tuples.
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    SelectChoice = None
+
+
+def choices(pairs) -> list:
+    """Select options from (value, label) pairs, in the form this WTForms expects."""
+    if SelectChoice is None:
+        return list(pairs)
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
 ROLE_LABELS = {
     "admin": _l("Admin"),
     "researcher": _l("Researcher"),
@@ -29,7 +42,7 @@ class UserForm(FlaskForm):
         validators=[DataRequired(_l("Enter a username.")), Length(max=120)],
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    role = SelectField(_l("Role"), choices=choices((r, ROLE_LABELS[r]) for r in ROLES))
     schools = MultiCheckboxField(_l("Schools (teachers only)"), coerce=int, validate_choice=True)
     password = PasswordField(
         _l("Password"),
@@ -39,7 +52,7 @@ class UserForm(FlaskForm):
 
 
 class UserEditForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    role = SelectField(_l("Role"), choices=choices((r, ROLE_LABELS[r]) for r in ROLES))
     schools = MultiCheckboxField(_l("Schools (teachers only)"), coerce=int, validate_choice=True)
     active = BooleanField(_l("Active (can log in)"))
 

@@ -13,7 +13,15 @@ from ..models import AuditEvent, School, SchoolClass, User
 from . import bp
 from . import schools as school_svc
 from .accounts import AccountError, create_user, set_password, update_user
-from .forms import ClassForm, ImportForm, SchoolForm, SetPasswordForm, UserEditForm, UserForm
+from .forms import (
+    ClassForm,
+    ImportForm,
+    SchoolForm,
+    SetPasswordForm,
+    UserEditForm,
+    UserForm,
+    choices,
+)
 from .importing import MAX_BYTES, import_schools
 
 AUDIT_PAGE_SIZE = 50
@@ -37,16 +45,16 @@ def _all_schools() -> list[School]:
 
 def _school_choices(form) -> dict[int, School]:
     schools = {s.id: s for s in _all_schools()}
-    form.schools.choices = [(s.id, f"{s.code} {s.name}") for s in schools.values()]
+    form.schools.choices = choices((s.id, f"{s.code} {s.name}") for s in schools.values())
     return schools
 
 
 def _arm_choices(form) -> None:
     arms = school_svc.study_arms()
-    choices = [(a, a) for a in arms]
+    options = [(a, a) for a in arms]
     if not school_svc.arm_required():
-        choices.insert(0, ("", _("(allocated later)")))
-    form.arm.choices = choices
+        options.insert(0, ("", _("(allocated later)")))
+    form.arm.choices = choices(options)
 
 
 @bp.route("/")

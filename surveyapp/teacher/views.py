@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from ..admin.forms import choices
 from ..auth.access import (
     STAFF_ROLES,
     class_or_404,
@@ -108,7 +109,7 @@ def class_detail(class_id: int):
     progress = {w.id: class_progress(school_class, w) for w in waves}
     other_classes = [c for c in school_class.school.classes if c.id != school_class.id]
     move_form = MoveForm(formdata=None)
-    move_form.class_id.choices = [(c.id, c.name) for c in other_classes]
+    move_form.class_id.choices = choices((c.id, c.name) for c in other_classes)
     return render_template(
         "teacher/class.html",
         school_class=school_class,
@@ -199,7 +200,9 @@ def reprint(class_id: int, wave_id: int):
     back_url = url_for("teacher.progress", class_id=class_id, wave_id=wave_id)
     data = class_progress(school_class, wave)
     form = ReprintForm()
-    form.participants.choices = [(r.participant_id, r.label) for r in data.rows if r.can_replace]
+    form.participants.choices = choices(
+        (r.participant_id, r.label) for r in data.rows if r.can_replace
+    )
     if not form.validate_on_submit() or not form.participants.data:
         flash(
             _("Choose the pupils who need a new card (only pupils who have not finished)."), "error"
@@ -294,9 +297,9 @@ def move(participant_id: str):
     participant = participant_or_404(participant_id)
     old_class_id = participant.class_id
     form = MoveForm()
-    form.class_id.choices = [
+    form.class_id.choices = choices(
         (c.id, c.name) for c in participant.school.classes if c.id != old_class_id
-    ]
+    )
     if not form.validate_on_submit():
         flash(_("Choose one of this school's other classes."), "error")
         return redirect(url_for("teacher.class_detail", class_id=old_class_id))
