@@ -17,7 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(build_config(app.instance_path, overrides))
     check_production(app.config)
 
-    from . import database, i18n, models, security  # noqa: F401 - models registers the tables
+    from . import database, db_errors, i18n, models, security  # noqa: F401 - models registers the tables
     from .catalog import init_catalog
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .yamlsource import SourceError
@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    db_errors.init_app(app)
 
     try:
         init_catalog(app)
