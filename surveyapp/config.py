@@ -12,6 +12,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development, see check_production
+MIN_SECRET_LENGTH = 16
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -72,6 +73,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_LIMIT_IP": env.get("LOGIN_LIMIT_IP", "30 per minute"),
         "SEND_FILE_MAX_AGE_DEFAULT": 3600 * 24,
         "HTTPS": _bool("HTTPS", False),
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", 0)),
     }
     if overrides:
         config.update(overrides)
@@ -90,9 +93,17 @@ def engine_options(database_url: str) -> dict:
 
 
 def check_production(config: dict) -> None:
-    """Refuse to run a production server with the development secret."""
-    if config["ENV_NAME"] == "production" and config["SECRET_KEY"] == DEV_SECRET_KEY:
-        raise RuntimeError(
-            "SECRET_KEY must be set in production (SURVEYAPP_ENV=production); "
-            "refusing to start with the development default."
-        )
+    """Refuse to run a production server with the development secret (or a weak one)."""
+    if config["ENV_NAME"] != "production":
+        return
+    for name in ("SECRET_KEY", "CODE_HASH_KEY"):
+        if config.get(name) == DEV_SECRET_KEY:
+            raise RuntimeError(
+                f"{name} must be set in production (SURVEYAPP_ENV=production); "
+                "refusing to start with the development default."
+            )
+        if len(config.get(name) or "") < MIN_SECRET_LENGTH:
+            raise RuntimeError(
+                f"{name} is shorter than {MIN_SECRET_LENGTH} characters; refusing to start in "
+                'production. Make one with: python -c "import secrets; print(secrets.token_hex(32))"'
+            )
