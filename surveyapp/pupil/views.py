@@ -66,7 +66,8 @@ def _code_rejected(_response: Any) -> bool:
 
 
 def _start_page_get() -> bool:
-    return request.method == "GET"
+    """Showing the start page is never limited; entering a code (POST, or a QR link) is."""
+    return request.method == "GET" and request.endpoint == "pupil.start"
 
 
 tablet_limit = limiter.shared_limit(

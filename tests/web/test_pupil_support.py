@@ -1,6 +1,7 @@
 """Shared builders for the pupil-flow tests (web and browser). No tests here.
 
-Import as ``from tests.web.test_pupil_support import ...``. The questionnaire below is
+Import as ``from tests.web.test_pupil_support import ...``; importing
+``pupil_world_fixture`` provides the ``pupil_world`` fixture. The questionnaire below is
 written for these tests (the shipped one changes as it is revised): every question type,
 skip logic, a required question, a grid, and English plus Arabic (right-to-left).
 """
@@ -150,8 +151,8 @@ def build_world(app, yaml_text: str = QUESTIONNAIRE_YAML) -> PupilWorld:
     return world
 
 
-@pytest.fixture
-def pupil_world(app):
+@pytest.fixture(name="pupil_world")
+def pupil_world_fixture(app):
     world = build_world(app)
     yield world
     app.extensions["catalog"].questionnaires.pop(world.questionnaire.id, None)
