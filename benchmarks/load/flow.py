@@ -164,6 +164,8 @@ class PupilRecord:
     answer_pages: int = 0
     busy_pages: int = 0
     finished: bool = False
+    #: 409s: a page sent again after its answer was lost (the server had already finished it).
+    conflicts: int = 0
 
 
 def pupil_script(
@@ -208,6 +210,10 @@ def pupil_script(
                 record.finished = True
                 return
             continue
+        if reply.status == 409:
+            # "Already finished" (or a page of another pupil): nothing more to answer here.
+            record.conflicts += 1
+            return
         if reply.status >= 400 and reply.status != 422:
             raise FlowError(f"HTTP {reply.status} on {step.path} for pupil {code}")
         forms = parse_forms(reply.text)

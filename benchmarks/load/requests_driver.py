@@ -22,7 +22,8 @@ from .flow import FlowError, Pause, PupilRecord, Reply, Step, pupil_script
 class DriveResult:
     record: PupilRecord
     statuses: Counter = field(default_factory=Counter)
-    connection_errors: int = 0
+    connection_errors: int = 0  # failed attempts, retries included
+    broken_requests: int = 0  # requests that needed at least one retry
     error: str | None = None
 
 
@@ -34,9 +35,11 @@ def drive_pupil(
     think: tuple[float, float] = (0.01, 0.05),
     stop: threading.Event | None = None,
     deadline: float | None = None,
+    result: DriveResult | None = None,
 ) -> DriveResult:
+    """Walk one pupil through the flow; ``result`` (if given) is filled in as it goes."""
     rng = random.Random(seed)
-    result = DriveResult(PupilRecord(code))
+    result = result or DriveResult(PupilRecord(code))
     script = pupil_script(code, rng, lambda _kind: rng.uniform(*think), result.record)
     session = requests.Session()
     sent: Reply | None = None
@@ -70,7 +73,9 @@ def _send(
     stop: threading.Event | None,
     deadline: float | None,
 ) -> Reply | None:
+    attempts = 0
     while True:
+        attempts += 1
         try:
             r = session.request(
                 step.method,
@@ -81,6 +86,8 @@ def _send(
             )
         except requests.RequestException:
             result.connection_errors += 1
+            if attempts == 1:
+                result.broken_requests += 1
             if (stop is not None and stop.is_set()) or (
                 deadline is not None and time.monotonic() > deadline
             ):

@@ -51,6 +51,7 @@ class Gunicorn:
         self.extra_args = extra_args or []
         self.process: subprocess.Popen | None = None
         self.starts = 0
+        self.boot_seconds: list[float] = []
 
     @property
     def url(self) -> str:
@@ -77,7 +78,9 @@ class Gunicorn:
         if log is not subprocess.DEVNULL:
             log.close()
         self.starts += 1
+        began = time.monotonic()
         self._wait_ready(ready_path, timeout)
+        self.boot_seconds.append(round(time.monotonic() - began, 1))
 
     def _wait_ready(self, path: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
