@@ -31,6 +31,17 @@ from ..questionnaire.model import localise
 from . import bp
 from .views import RESEARCH_ROLES, study_or_404
 
+try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
+
+
+def _choices(pairs) -> list:
+    pairs = list(pairs)
+    return pairs if SelectChoice is None else [SelectChoice(v, label) for v, label in pairs]
+
+
 TIME_LABELS = {
     "term": _l("School term (e.g. 2026-autumn)"),
     "week": _l("Week (e.g. 2026-W37)"),
@@ -48,14 +59,12 @@ class ExportForm(FlaskForm):
     arms = MultiCheckboxField(_l("Arms (none ticked: every arm)"), validate_choice=True)
     formats = MultiCheckboxField(
         _l("Formats"),
-        choices=[(f, FORMAT_NAMES[f]) for f in FORMATS],
+        choices=_choices((f, FORMAT_NAMES[f]) for f in FORMATS),
         validate_choice=True,
         validators=[InputRequired(_l("Choose at least one format."))],
     )
     language = SelectField(_l("Language of labels"))
-    time_resolution = SelectField(
-        _l("Dates shown as"), choices=[(k, v) for k, v in TIME_LABELS.items()]
-    )
+    time_resolution = SelectField(_l("Dates shown as"), choices=_choices(TIME_LABELS.items()))
     k = IntegerField(
         _l("Smallest group shown (k)"),
         validators=[InputRequired(_l("Enter k, a whole number."))],
@@ -70,8 +79,8 @@ def _form(design, study) -> ExportForm:
     policy = policy_for(study)
     form = ExportForm()
     language = current_language()
-    form.waves.choices = [(w.key, f"{w.label} ({w.key})") for w in study.waves]
-    form.arms.choices = [(a.id, localise(a.label, language)) for a in design.arms]
+    form.waves.choices = _choices((w.key, f"{w.label} ({w.key})") for w in study.waves)
+    form.arms.choices = _choices((a.id, localise(a.label, language)) for a in design.arms)
     languages = list(
         dict.fromkeys(
             lang
@@ -80,7 +89,7 @@ def _form(design, study) -> ExportForm:
             for lang in _catalog_questionnaires()[w.questionnaire_id].languages
         )
     ) or ["en"]
-    form.language.choices = [(lang, lang) for lang in languages]
+    form.language.choices = _choices((lang, lang) for lang in languages)
     minimum = policy.k if policy is not None else MIN_K
     form.k.validators = [
         InputRequired(_l("Enter k, a whole number.")),
@@ -175,13 +184,16 @@ def export_download():
         ),
         "info",
     )
+    # Open the zip, then delete the folder: the open handle streams the file from disk and
+    # its space is freed when the download ends, whatever happens to the connection.
+    handle = open(outcome.download, "rb")  # noqa: SIM115 - closed by the response
+    shutil.rmtree(folder, ignore_errors=True)
     response = send_file(
-        outcome.download,
+        handle,
         as_attachment=True,
         download_name=outcome.download.name,
         mimetype="application/zip",
         max_age=0,
     )
     response.headers["Cache-Control"] = "no-store"
-    response.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
     return response
