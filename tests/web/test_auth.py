@@ -198,3 +198,16 @@ def test_session_lifetime_is_configured(app):
     with app.test_request_context():
         assert app.permanent_session_lifetime.total_seconds() <= 24 * 3600
         assert not session.permanent
+
+
+def test_a_weaker_old_hash_is_upgraded_at_login(client, world):
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    world.teacher_a.password_hash = weak
+    db.session.commit()
+    assert passwords.needs_rehash(weak)
+    assert login(client, "teacher.a").status_code == 302
+    upgraded = find_user("teacher.a").password_hash
+    assert upgraded != weak and not passwords.needs_rehash(upgraded)
+    assert passwords.verify_password(upgraded, PASSWORD)

@@ -352,18 +352,29 @@ def test_a_wave_of_another_study_is_not_found(teacher, world):
 
 
 def test_teachers_cannot_open_admin_or_research_pages(app, teacher, world):
+    token = csrf_token(teacher, "/teacher/")
+    checked = 0
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith(("admin.", "research.")) or "GET" not in rule.methods:
+        if not rule.endpoint.startswith(("admin.", "research.")):
             continue
-        args = {name: 1 for name in rule.arguments}
+        args = {name: world.baseline.id if name == "wave_id" else 1 for name in rule.arguments}
+        if "action" in args:
+            args["action"] = "close"
         with app.test_request_context():
             from flask import url_for
 
             url = url_for(rule.endpoint, **args)
-        response = teacher.get(url)
-        assert response.status_code in (403, 404), (url, response.status_code)
-        for marker in B_MARKERS:
-            assert marker not in response.get_data(as_text=True)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            if method == "GET":
+                response = teacher.get(url)
+            else:
+                response = teacher.post(url, data={"csrf_token": token})
+            assert response.status_code in (403, 404), (method, url, response.status_code)
+            for marker in B_MARKERS:
+                assert marker not in response.get_data(as_text=True)
+            checked += 1
+    assert checked >= 15
+    assert world.baseline.state == "open"  # the wave-closing POST did nothing
 
 
 def test_researchers_and_admins_see_every_school(client, world):
