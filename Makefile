@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install install-test system-deps translations db demo serve test test-postgres ci lint bench
+.PHONY: install install-test system-deps translations db demo serve test test-postgres ci lint bench bench-export
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -47,3 +47,6 @@ test-postgres: install-test
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench-export:
+	$(BIN)/python benchmarks/export_benchmark.py

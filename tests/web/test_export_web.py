@@ -52,7 +52,6 @@ def world(app, monkeypatch):
     monkeypatch.setitem(get_catalog().questionnaires, q.id, q)
     study = ensure_study(design)
     secrets = build_study_in_db(app, study, list(study.waves), q, n=12)
-    monkeypatch.setitem(app.config, "EXPORT_DIR", str(Path(app.instance_path) / "test-exports"))
     return study, secrets
 
 
