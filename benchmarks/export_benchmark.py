@@ -21,7 +21,6 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +112,9 @@ def questionnaire_yaml() -> str:
             f"      - id: multi_{m + 1}",
             "        type: multi_choice",
             f"        text: {{en: Multi {m + 1}, cy: Aml {m + 1}}}",
-            "        choices: [" + ", ".join(f"{{code: {o}, label: Opt {o}}}" for o in range(1, 5)) + "]",
+            "        choices: ["
+            + ", ".join(f"{{code: {o}, label: Opt {o}}}" for o in range(1, 5))
+            + "]",
         ]
     for n in range(2):
         lines.append(
@@ -149,7 +150,9 @@ def synthetic_frames(n: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]
             "language": rng.choice(["en", "en", "en", "cy", "pl"], n),
             "started_at": start,
             "completed_at": np.where(
-                complete, start + rng.integers(5, 40, n).astype("timedelta64[m]"), np.datetime64("NaT")
+                complete,
+                start + rng.integers(5, 40, n).astype("timedelta64[m]"),
+                np.datetime64("NaT"),
             ),
         }
     )
@@ -160,7 +163,11 @@ def synthetic_frames(n: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]
         declined = rng.random(n) < declined_share
         vals = pd.Series(values, dtype=object)
         vals[declined] = None
-        parts.append(pd.DataFrame({"response_id": ids, "question_id": key, "value": vals, "declined": declined}))
+        parts.append(
+            pd.DataFrame(
+                {"response_id": ids, "question_id": key, "value": vals, "declined": declined}
+            )
+        )
 
     add("year_group", rng.integers(3, 10, n), 0.01)
     add("gender", rng.integers(1, 4, n), 0.03)
@@ -183,6 +190,98 @@ def synthetic_frames(n: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]
     late = answers["question_id"].str.startswith(("g", "multi", "number", "free"))
     drop = late & np.isin(answers["response_id"].to_numpy(), ids[partial])
     return responses, answers[~drop].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ through a database
+
+
+def load_through_sqlite(
+    responses: pd.DataFrame, answers: pd.DataFrame, questionnaire
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Store the synthetic study in a fresh SQLite database through the real models and
+    migrations, then read it back with the export's two set-based queries."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from surveyapp import create_app
+    from surveyapp.export_query import load_frames
+    from surveyapp.extensions import db
+    from surveyapp.models import Answer, Participant, Response, School, SchoolClass, Study, Wave
+
+    folder = Path(tempfile.mkdtemp(prefix="export-bench-db-"))
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite3'}", "TESTING": True}
+    )
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        with step("SQLite: store"):
+            study = Study(key="bench", title="Benchmark")
+            db.session.add(study)
+            db.session.flush()
+            waves = {}
+            for position, key in enumerate(["baseline", "followup_1"]):
+                wave = Wave(
+                    study=study, key=key, label=key, position=position, questionnaire_id="bench"
+                )
+                db.session.add(wave)
+                waves[key] = wave
+            db.session.flush()
+            school_ids, class_ids = {}, {}
+            for code in sorted(set(responses["school"])):
+                school = School(study=study, name=f"School {code}", code=code)
+                db.session.add(school)
+                db.session.flush()
+                school_ids[code] = school.id
+            for code in sorted(set(responses["class"])):
+                klass = SchoolClass(school_id=school_ids[code.split("-")[0]], name=code, code=code)
+                db.session.add(klass)
+                db.session.flush()
+                class_ids[code] = klass.id
+            pupils = responses.drop_duplicates("participant_id")
+            db.session.execute(
+                sa.insert(Participant),
+                [
+                    {"id": r["participant_id"], "school_id": school_ids[r["school"]], "class_id": class_ids[r["class"]],
+                     "number": i, "label": f"{r['class']}-{i}", "arm": r["arm"]}
+                    for i, r in enumerate(pupils.to_dict("records"))
+                ],
+            )  # fmt: skip
+            db.session.execute(
+                sa.insert(Response),
+                [
+                    {"id": r["response_id"], "participant_id": r["participant_id"],
+                     "wave_id": waves[r["wave"]].id, "arm": r["arm"], "questionnaire_id": "bench",
+                     "questionnaire_version": r["questionnaire_version"], "language": r["language"],
+                     "started_at": r["started_at"].to_pydatetime(), "updated_at": r["started_at"].to_pydatetime(),
+                     "completed_at": None if pd.isna(r["completed_at"]) else r["completed_at"].to_pydatetime()}
+                    for r in responses.to_dict("records")
+                ],
+            )  # fmt: skip
+            table = Answer.__table__
+            conn = db.session.connection()
+            chunk = 200_000
+            for start in range(0, len(answers), chunk):
+                part = answers.iloc[start : start + chunk]
+                conn.execute(
+                    table.insert(),
+                    [
+                        {"response_id": int(rid), "question_id": qid,
+                         "value": value, "declined": bool(declined)}
+                        for rid, qid, value, declined in zip(
+                            part["response_id"], part["question_id"], part["value"], part["declined"], strict=True
+                        )
+                    ],
+                )  # fmt: skip
+            db.session.commit()
+        with step("SQLite: two queries"):
+            study = db.session.execute(db.select(Study).filter_by(key="bench")).scalar_one()
+            frames = load_frames(study)
+        db.session.remove()
+        db.engine.dispose()
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    return frames
 
 
 # ------------------------------------------------------------------ measuring
@@ -251,17 +350,16 @@ def main() -> int:
 
     questionnaire = load_questionnaire("bench.yaml", text=questionnaire_yaml())
     items = sum(
-        len(q.rows) if q.type == "grid" else 1 for q in questionnaire.questions() if q.type != "info"
+        len(q.rows) if q.type == "grid" else 1
+        for q in questionnaire.questions()
+        if q.type != "info"
     )
     print(f"{args.responses:,} responses x {items} items, {os.cpu_count()} CPUs", flush=True)
     with step("generate input frames"):
         responses, answers = synthetic_frames(args.responses)
     print(f"  {len(answers):,} answer rows", flush=True)
     if args.db:
-        from db_benchmark import load_through_sqlite  # noqa: PLC0415
-
-        with step("SQLite: store + query"):
-            responses, answers = load_through_sqlite(responses, answers, questionnaire)
+        responses, answers = load_through_sqlite(responses, answers, questionnaire)
 
     options = make_options(
         formats="csv,xlsx,sav,dta,parquet", k=5, time_resolution="term", include_free_text=False
@@ -270,7 +368,13 @@ def main() -> int:
     total = time.perf_counter()
     with step("frames+scores+anonymise"):
         dataset = build_dataset(
-            responses, answers, [questionnaire], options, "benchmark-key", name="bench", title="Benchmark"
+            responses,
+            answers,
+            [questionnaire],
+            options,
+            "benchmark-key",
+            name="bench",
+            title="Benchmark",
         )
     wide, variables = dataset.wide, dataset.variables
     print(f"  wide frame {wide.shape[0]:,} x {wide.shape[1]}; {dataset.protection.summary()}")
@@ -288,13 +392,19 @@ def main() -> int:
     with step("codebook"):
         files.append(dataset.codebook.write_html(out / "codebook.html"))
         files.append(dataset.codebook.write_csv(out / "codebook.csv"))
-        files.append(dataset.codebook.write_datapackage(out / "datapackage.json", "bench.csv", "utf-8", "bench"))
+        files.append(
+            dataset.codebook.write_datapackage(
+                out / "datapackage.json", "bench.csv", "utf-8", "bench"
+            )
+        )
     with step("zip"):
         archive = write_zip(files, out / "bench.zip")
     elapsed = time.perf_counter() - total
     mb = 1024 * 1024
     overall = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(f"{'all formats (build..zip)':<28} {elapsed:8.2f} s   process peak RSS {overall / mb:.0f} MB")
+    print(
+        f"{'all formats (build..zip)':<28} {elapsed:8.2f} s   process peak RSS {overall / mb:.0f} MB"
+    )
     for f in [*files, archive]:
         print(f"  {f.name:<20} {f.stat().st_size / mb:8.1f} MB")
     ok = elapsed < 60 and overall < 2 * 1024 * mb
