@@ -14,7 +14,7 @@ first, which orders a page save against a completion of the same response:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -270,8 +270,3 @@ def resume_page(questionnaire: Questionnaire, response: Response, answers: Mappi
         if later is not None:
             return later
     return navigation.first_page(questionnaire, effective)
-
-
-def page_keys(questions: Iterable[Any]) -> list[str]:
-    """The answer keys of ``questions`` (grid rows included)."""
-    return [key for q in questions for key in navigation.answer_keys(q)]

@@ -95,18 +95,6 @@ class PageForm(BaseForm):
         """
         return {f.name: f.data for f in self.answer_fields() if not f.errors}
 
-    def carry_input_from(self, other: PageForm) -> None:
-        """Show on this redrawn form what was sent to ``other``'s fields that had errors."""
-        for sent in other.answer_fields():
-            if sent.errors and sent.name in self:
-                mine = self[sent.name]
-                mine.submitted = True
-                mine.raw_data = sent.raw_data
-                mine.data = None
-                mine.errors = list(sent.errors)
-                if hasattr(sent, "decline_ticked"):
-                    mine.decline_ticked = sent.decline_ticked
-
     @property
     def has_errors(self) -> bool:
         return any(f.errors for f in self.answer_fields())

@@ -344,36 +344,26 @@ def _submit(q: Questionnaire, response: Response, current: Page, stored: dict[st
         q, current, qlang, questions=shown, stored=effective, formdata=request.form
     )
     form.check(enforce_required=action == "next")
-    valid = form.valid_answers()
-
+    # Conditions only read earlier pages (the loader checks this), so this page's answers
+    # never change which of its own questions are shown.
+    to_save = form.valid_answers()
     merged = dict(stored)
-    for key, value in valid.items():
+    for key, value in to_save.items():
         if value is None:
             merged.pop(key, None)
         else:
             merged[key] = value
     merged_effective = navigation.effective_answers(q, merged)
-    now_shown = navigation.visible_questions(current, merged_effective)
-    keep = set(responses.page_keys(now_shown))
-    to_save = {k: v for k, v in valid.items() if k in keep}
-    shown_changed = [x.id for x in now_shown] != [x.id for x in shown]
     lang = current_language()
 
     try:
         if action == "stop":
             responses.save_answers(response.id, to_save, language=lang)
             return _stop()
-        if form.has_errors or (shown_changed and action == "next"):
+        if form.has_errors:
             # Stay on the page: keep what is valid, show the rest with its message.
             responses.save_answers(response.id, to_save, language=lang)
-            if shown_changed:
-                redrawn = build_page_form(
-                    q, current, qlang, questions=now_shown, stored=merged_effective
-                )
-                redrawn.carry_input_from(form)
-                form = redrawn
-            status = 422 if form.has_errors else 200
-            return render_page(q, current, form, response.id, merged_effective, status=status)
+            return render_page(q, current, form, response.id, merged_effective, status=422)
         if action == "back":
             previous = navigation.previous_page(q, current.id, merged_effective)
             target = previous or current

@@ -191,14 +191,3 @@ def test_only_the_questions_shown_get_fields(questionnaire):
     page = questionnaire.page("p1")
     form = build_page_form(questionnaire, page, "en", questions=page.questions[:2])
     assert [f.name for f in form] == ["happy", "pet"]
-
-
-def test_a_redrawn_form_carries_over_what_was_typed_into_bad_fields(questionnaire):
-    sent = build(questionnaire, formdata=[("height", "9"), ("happy", "1")])
-    sent.check(enforce_required=False)
-    redrawn = build(questionnaire, stored={"happy": 1})
-    redrawn.carry_input_from(sent)
-    assert redrawn["height"].typed_value == "9"
-    assert redrawn["height"].errors == ["Please type a number from 0.5 to 2.5."]
-    assert redrawn["happy"].errors == ()
-    assert redrawn.has_errors
