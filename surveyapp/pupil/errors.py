@@ -9,7 +9,7 @@ pupil than the one now using the tablet is never recovered into the current pupi
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request
+from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -41,6 +41,9 @@ def csrf_error(exc: CSRFError):
     if request.endpoint == "pupil.start":
         code = request.form.get("code", "")[:40]
         return render_template("pupil/start.html", code=code, message=AGAIN_START), 400
+    if request.endpoint == "pupil.next_pupil":
+        # POST only (a GET of it is a 405): the start page has a fresh token.
+        return redirect(url_for("pupil.start"), code=303)
     # Language and welcome buttons hold no answers: draw the page again with a fresh token.
     return redirect(request.path, code=303)
 
