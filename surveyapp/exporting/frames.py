@@ -64,19 +64,15 @@ def check_inputs(responses: pd.DataFrame, answers: pd.DataFrame) -> None:
 
 
 def decode_json_values(raw: pd.Series) -> pd.Series:
-    """JSON text (as a database returns it) -> Python values, numbers by the fast path."""
+    """JSON text (as a database returns it) -> Python values, numbers by the fast path.
+
+    Numbers come back as floats (3 -> 3.0): the frame stores every code as a float anyway,
+    and a condition compares 3 == 3.0 as equal."""
     numbers = pd.to_numeric(raw, errors="coerce")
     out = numbers.astype(object).where(numbers.notna(), None)
     rest = raw.notna() & numbers.isna()
     if rest.any():
         out[rest] = [json.loads(v) if isinstance(v, str) else v for v in raw[rest]]
-    integral = numbers.notna() & (numbers == np.floor(numbers))
-    if integral.any():
-        # JSON integers stay integers ("3" -> 3, "2.5" stays 2.5).
-        is_int_text = raw[integral].astype(str).str.fullmatch(r"-?\d+")
-        ints = integral.copy()
-        ints[integral] = is_int_text.to_numpy()
-        out[ints] = numbers[ints].astype("int64").astype(object)
     return out
 
 
