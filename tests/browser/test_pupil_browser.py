@@ -354,3 +354,58 @@ def test_completed_response_is_kept_in_the_database(browser, live_server, world)
     db.session.expire_all()
     assert stored_answers(world.participants[0].id) == {"like_music": (1, False)}
     context.close()
+
+
+AUDIO_YAML = """\
+id: t_audio
+title: {en: "Audio", ar: "صوت"}
+languages: [en, ar]
+pages:
+  - id: p_one
+    questions:
+      - id: likes_singing
+        type: yes_no
+        text: {en: "Do you like singing?", ar: "هل تحب الغناء؟"}
+        audio: {en: "audio/en/likes_singing.wav"}
+"""
+
+AUDIO_STUB = """
+(() => {
+  window.__played = [];
+  HTMLMediaElement.prototype.play = function () {
+    window.__played.push(this.src);
+    return Promise.resolve();
+  };
+})();
+"""
+
+
+def test_recorded_audio_takes_priority_over_speech(app, browser, live_server, tmp_path):
+    from tests.web.test_pupil_support import build_world as build
+
+    (tmp_path / "audio" / "en").mkdir(parents=True)
+    (tmp_path / "audio" / "en" / "likes_singing.wav").write_bytes(b"RIFF0000WAVEfmt ")
+    old_dir = app.config["QUESTIONNAIRE_DIR"]
+    app.config["QUESTIONNAIRE_DIR"] = str(tmp_path)
+    built = build(app, AUDIO_YAML)
+    context = _context(browser)
+    context.add_init_script(SPEECH_STUB % "[]")  # no voice at all: only the recording can play
+    context.add_init_script(AUDIO_STUB)
+    try:
+        page = context.new_page()
+        _start(page, live_server, CODES[0], "English")
+        speaker = page.locator("#question-likes_singing button.speak")
+        assert speaker.is_visible()
+        speaker.tap()
+        played = page.evaluate("window.__played")
+        assert played == [f"{live_server}/media/audio/en/likes_singing.wav"]
+        assert page.evaluate("window.__spoken") == []
+        # In Arabic there is no recording and no voice: no button.
+        _tap_and_wait(page, page.locator(".lang-button"))
+        _tap_and_wait(page, page.get_by_role("button", name="العربية", exact=True))
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        assert page.locator("#question-likes_singing button.speak").is_hidden()
+    finally:
+        context.close()
+        app.config["QUESTIONNAIRE_DIR"] = old_dir
+        app.extensions["catalog"].questionnaires.pop(built.questionnaire.id, None)
