@@ -21,6 +21,9 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
 MAX_FILE_BYTES = 1_000_000
+# Values after aliases (*name) are expanded: a file of nested aliases ("billion laughs") would
+# otherwise take hours and gigabytes to read. The In Harmony pupil file has about 1,400.
+MAX_VALUES = 100_000
 # A %YAML 1.1 directive would bring the "Norway problem" back, so it is refused.
 _YAML_11 = re.compile(r"^%YAML[ \t]+1\.[01]\b", re.MULTILINE)
 
@@ -109,6 +112,10 @@ class Source:
         return node
 
 
+class _TooManyValuesError(Exception):
+    pass
+
+
 def _plain(
     node: Any,
     path: Path_,
@@ -117,6 +124,8 @@ def _plain(
 ) -> Any:
     if value_positions is None:
         value_positions = {}
+    if len(positions) > MAX_VALUES:
+        raise _TooManyValuesError
     if isinstance(node, CommentedMap):
         out: dict = {}
         for key, value in node.items():
@@ -214,7 +223,20 @@ def read_source(path: str | Path, text: str | None = None) -> Source:
         raise SourceError([Problem(file, 1, 1, f"YAML error: {exc}")]) from exc
     positions: dict[Path_, tuple[int, int]] = {(): (1, 1)}
     value_positions: dict[Path_, tuple[int, int]] = {}
-    data = _plain(node, (), positions, value_positions)
+    try:
+        data = _plain(node, (), positions, value_positions)
+    except _TooManyValuesError:
+        raise SourceError(
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    f"more than {MAX_VALUES} values once aliases (*name) are expanded",
+                    "use fewer nested aliases; write repeated parts out or split the file",
+                )
+            ]
+        ) from None
     return Source(
         file=file, data=data, text=text, positions=positions, value_positions=value_positions
     )
