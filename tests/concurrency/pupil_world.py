@@ -266,8 +266,10 @@ def answer_problems(q: Questionnaire, rows: list[tuple[str, Any, bool]], complet
             problems.append(f"{key}: {why} ({value!r})")
         answers[key] = value
     if completed:
-        hidden = navigation.hidden_answer_keys(q, answers)
-        problems += [f"{key}: hidden by skip logic but kept at completion" for key in hidden]
+        hidden = navigation.hidden_answer_keys(q, answers) & set(answers)
+        problems += [
+            f"{key}: hidden by skip logic but kept at completion" for key in sorted(hidden)
+        ]
     return problems
 
 
