@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install install-test system-deps translations db demo serve test test-postgres ci lint bench bench-export
+.PHONY: install install-test system-deps translations db demo serve test test-postgres ci lint bench bench-export bench-load
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -50,3 +50,8 @@ lint:
 
 bench-export:
 	$(BIN)/python benchmarks/export_benchmark.py
+
+# Not part of CI: ~25 minutes; needs PostgreSQL on 127.0.0.1:5432 (tools/start_postgres.sh).
+bench-load: install-test
+	bash tools/start_postgres.sh
+	$(BIN)/python benchmarks/run_load.py $(BENCH_ARGS)

@@ -9,8 +9,9 @@ app servers in front of one PostgreSQL:
 - ``GUNICORN_BIND`` (or ``HOST``/``PORT``): where to listen, default ``127.0.0.1:8000``
   (behind a reverse proxy on the same machine);
 - ``WEB_CONCURRENCY``: worker processes, default two per CPU core plus one, at most 8;
-- ``GUNICORN_THREADS``: threads per worker (``gthread`` workers when above 1), default 1;
+- ``GUNICORN_THREADS``: threads per worker, default 4 (``gthread`` workers; 1 gives ``sync``);
 - ``GUNICORN_TIMEOUT``: seconds a worker may stay silent before it is replaced, default 30;
+- ``GUNICORN_MAX_REQUESTS``: requests after which a worker is recycled, default 100,000;
 - ``GUNICORN_PRELOAD=1``: load the app once in the master before forking (PostgreSQL only);
 - ``GUNICORN_ACCESS_LOG=1``: log every request to stdout (see the note on access codes);
 - ``GUNICORN_CONTROL_SOCKET``: path of gunicorn's control socket, off by default.
@@ -26,11 +27,15 @@ _database_url = os.environ.get("DATABASE_URL", "sqlite:")
 bind = os.environ.get(
     "GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 )
-# Sync workers: each request is short (one page, one small transaction). Two per core plus
-# one keeps the CPUs busy while some workers wait on the database. More than 8 only adds
-# lock contention on SQLite and connections on PostgreSQL.
+# Each request is short (one page, one small transaction). Two processes per core plus one
+# keep the CPUs busy while some requests wait on the database; more than 8 only adds lock
+# contention on SQLite and connections on PostgreSQL.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * _cores + 1, 8)))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threads (gthread workers) keep tablets' connections alive between pages and let a worker
+# serve another request while one waits on the database. The load benchmark
+# (benchmarks/run_load.py) measured about twice the throughput of sync workers on two cores,
+# the same for the one-INSERT floor.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread" if threads > 1 else "sync"
 
 # A pupil page answers in milliseconds; a worker silent for 30 s is stuck and is replaced.
@@ -38,12 +43,15 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # On SIGTERM (a deploy) workers finish the page they are saving before they exit.
 graceful_timeout = 20
-# Keep-alive between the reverse proxy and gunicorn; browsers talk to the proxy.
+# An idle kept-alive connection is closed after 5 s; a tablet thinking longer opens a new
+# one (browsers retry such a request by themselves). Behind a proxy this is its upstream link.
 keepalive = 5
-# Recycle workers now and then so slow memory growth never builds up; the jitter keeps
-# them from all restarting at once.
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then so slow memory growth never builds up; the jitter keeps them
+# from all restarting at once. Not too often: a worker takes a few CPU seconds to boot (the
+# app imports pandas and matplotlib), and at 5,000 the load benchmark's workers restarted
+# every 3 minutes. GUNICORN_MAX_REQUESTS=0 switches recycling off.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
+max_requests_jitter = max_requests // 10
 
 # Preloading shares one app (and one database engine) between forked workers. SQLite
 # connections must never cross a fork, and the app is small, so the default is off. With
