@@ -51,6 +51,9 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Pitfall 1: tablets idle for an hour must still be able to press Next.
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": False,
+        # A page whose session was lost (cookie cleared) may restore it only this long after
+        # it was drawn: long enough for a lesson, short enough that a copied page goes stale.
+        "PAGE_TOKEN_RECOVERY_SECONDS": int(env.get("PAGE_TOKEN_RECOVERY_SECONDS", 3 * 3600)),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
         "MAX_FORM_MEMORY_SIZE": 500_000,
         "MAX_FORM_PARTS": 1000,

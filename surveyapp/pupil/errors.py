@@ -9,7 +9,7 @@ pupil than the one now using the tablet is never recovered into the current pupi
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -49,8 +49,10 @@ def csrf_error(exc: CSRFError):
 
 
 def _recover_page(page_id: str):
-    token_id = response_from_token(request.form.get("page_token"))
     session_id = current_response_id()
+    # Restoring a lost session needs a fresh page; a matching session needs only a valid one.
+    max_age = None if session_id is not None else current_app.config["PAGE_TOKEN_RECOVERY_SECONDS"]
+    token_id = response_from_token(request.form.get("page_token"), max_age=max_age)
     if token_id is None or (session_id is not None and session_id != token_id):
         return None
     response = db.session.get(Response, token_id)

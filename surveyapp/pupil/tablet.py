@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, session
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import tablet_key
 
@@ -55,20 +55,24 @@ def current_response_id() -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
 def page_token(response_id: int) -> str:
     return _serializer().dumps(response_id)
 
 
-def response_from_token(token: str | None) -> int | None:
-    """The response id a page token was made for, or None if it is not one of ours."""
+def response_from_token(token: str | None, max_age: int | None = None) -> int | None:
+    """The response id a page token was made for, or None if it is not one of ours.
+
+    With ``max_age`` (seconds) an older token is refused too: a token that restores a lost
+    session must be fresh, so a copied page cannot be used to walk into a pupil's answers later.
+    """
     if not token or len(token) > 200:
         return None
     try:
-        value = _serializer().loads(token)
-    except BadSignature:
+        value = _serializer().loads(token, max_age=max_age)
+    except (BadSignature, SignatureExpired):
         return None
     return value if isinstance(value, int) else None

@@ -93,6 +93,39 @@ def test_a_lost_session_is_recovered_from_the_page_it_was_drawn_for(app, pupil_w
     assert stored_answers(pupil_world.participants[0].id)["instrument"] == (1, False)
 
 
+def test_a_stale_page_cannot_restore_a_lost_session(app, pupil_world):
+    """A copied page must not become a key to a pupil's answers hours later."""
+    tablet = app.test_client()
+    _to_instrument_page(tablet)
+    html = _page(tablet)
+    app.config["PAGE_TOKEN_RECOVERY_SECONDS"] = -1  # every token is already too old
+    try:
+        stranger = app.test_client()
+        reply = stranger.post(
+            "/q/p_instrument",
+            data={"page_token": page_token_from(html), "action": "next", "instrument": "1"},
+        )
+        assert reply.status_code == 400
+        assert "Sorry, the tablet forgot who you are" in reply.get_data(as_text=True)
+        assert NOTICE not in reply.get_data(as_text=True)
+        # The stranger got no session either: the next page is refused too.
+        assert stranger.get("/q/p_instrument").status_code in (302, 303, 400, 403, 404)
+        assert "instrument" not in stored_answers(pupil_world.participants[0].id)
+    finally:
+        app.config["PAGE_TOKEN_RECOVERY_SECONDS"] = 3 * 3600
+    # The pupil's own tablet (session intact) still works with the same page.
+    again = tablet.post(
+        "/q/p_instrument",
+        data={
+            "csrf_token": csrf_from(html),
+            "page_token": page_token_from(html),
+            "action": "next",
+            "instrument": "1",
+        },
+    )
+    assert again.status_code == 302
+
+
 def test_without_proof_of_who_it_was_the_pupil_is_asked_for_their_code(app, pupil_world):
     stranger = app.test_client()
     reply = stranger.post("/q/p_like", data={"page_token": "not-a-signed-token", "like_music": "4"})
