@@ -17,7 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(build_config(app.instance_path, overrides))
     check_production(app.config)
 
-    from . import database, db_errors, i18n, models, security  # noqa: F401 - models registers the tables
+    from . import compression, database, db_errors, i18n, models, security  # noqa: F401 - models registers the tables
     from .catalog import init_catalog
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .yamlsource import SourceError
@@ -26,6 +26,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     database.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
+    compression.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)

@@ -75,6 +75,16 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Failed logins per address, across usernames: staff of one school share an IP.
         "LOGIN_LIMIT_IP": env.get("LOGIN_LIMIT_IP", "30 per minute"),
         "SEND_FILE_MAX_AGE_DEFAULT": 3600 * 24,
+        "COMPRESS_MIMETYPES": [
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "image/svg+xml",
+        ],
+        "COMPRESS_ALGORITHM": ["gzip"],
+        "COMPRESS_MIN_SIZE": 500,
         "HTTPS": _bool("HTTPS", False),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
         "PROXY_COUNT": int(env.get("PROXY_COUNT", 0)),

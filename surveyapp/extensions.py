@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import session
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -23,6 +24,8 @@ naming_convention = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 babel = Babel()
+# Pupil pages must stay light on school networks: gzip HTML, CSS, JS, SVG and JSON.
+compress = Compress()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
