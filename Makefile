@@ -50,6 +50,8 @@ lint:
 
 bench-export:
 	$(BIN)/python benchmarks/export_benchmark.py
+	$(BIN)/python benchmarks/export_benchmark.py --db sqlite
+	$(BIN)/python benchmarks/export_benchmark.py --db postgresql
 
 # Not part of CI: ~25 minutes; needs PostgreSQL on 127.0.0.1:5432 (tools/start_postgres.sh).
 bench-load: install-test

@@ -11,7 +11,10 @@ codes such as ``S01`` and ``S01-C02``, never names), ``questionnaire_id``,
 
 ``answers``: one row per stored answer with ``response_id``, ``question_id`` (the answer key:
 question id, or grid row id), ``value`` (the decoded JSON: int, float, str or list of codes)
-and ``declined`` (bool).
+and ``declined`` (bool). Optionally ``number`` (float64): the value when it is a number, NaN
+otherwise; where it is given, ``value`` may be None for numbers. The database path
+(:mod:`surveyapp.exporting.stored`) delivers numbers that way, as one float column instead of
+millions of Python objects; without the column it is derived from ``value``.
 
 Everything is vectorised: answers land in a NumPy matrix by fancy indexing (row of the
 response, column of the variable), never by a Python loop over responses.
@@ -19,7 +22,6 @@ response, column of the variable), never by a Python loop over responses.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -63,17 +65,29 @@ def check_inputs(responses: pd.DataFrame, answers: pd.DataFrame) -> None:
         raise ExportInputError("responses frame has duplicate response_id values")
 
 
-def decode_json_values(raw: pd.Series) -> pd.Series:
-    """JSON text (as a database returns it) -> Python values, numbers by the fast path.
+def answer_numbers(answers: pd.DataFrame) -> np.ndarray:
+    """The ``number`` column of ``answers``, derived from ``value`` when it is not given."""
+    if "number" in answers.columns:
+        return answers["number"].to_numpy(dtype=np.float64, na_value=np.nan)
+    values = answers["value"].to_numpy(dtype=object)
+    is_number = np.fromiter(
+        (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+         for x in values),
+        dtype=bool,
+        count=len(values),
+    )  # fmt: skip
+    numbers = np.full(len(values), np.nan)
+    numbers[is_number] = values[is_number].astype(np.float64)
+    return numbers
 
-    Numbers come back as floats (3 -> 3.0): the frame stores every code as a float anyway,
-    and a condition compares 3 == 3.0 as equal."""
-    numbers = pd.to_numeric(raw, errors="coerce")
-    out = numbers.astype(object).where(numbers.notna(), None)
-    rest = raw.notna() & numbers.isna()
-    if rest.any():
-        out[rest] = [json.loads(v) if isinstance(v, str) else v for v in raw[rest]]
-    return out
+
+def answer_values(answers: pd.DataFrame, numbers: np.ndarray) -> np.ndarray:
+    """Every answer's value as an object (numbers included), for the few places that need
+    Python values (routing conditions, free text)."""
+    values = answers["value"].to_numpy(dtype=object).copy()
+    hit = ~np.isnan(numbers)
+    values[hit] = numbers[hit]
+    return values
 
 
 def order_responses(responses: pd.DataFrame, pseudonym: pd.Series) -> np.ndarray:
@@ -132,13 +146,15 @@ def answer_matrix(
 
     rows = ids.get_indexer(answers["response_id"].to_numpy())
     key_codes, key_names = pd.factorize(answers["question_id"], use_na_sentinel=True)
+    numbers = answer_numbers(answers)
     values = answers["value"].to_numpy(dtype=object)
     declined = answers["declined"].fillna(False).to_numpy(dtype=bool)
     keep = rows >= 0
     if not keep.all():  # answers of responses outside the selection
-        rows, key_codes, values, declined = (
+        rows, key_codes, numbers, values, declined = (
             rows[keep],
             key_codes[keep],
+            numbers[keep],
             values[keep],
             declined[keep],
         )
@@ -156,9 +172,9 @@ def answer_matrix(
     cols = column_of({v.answer_key: num_col[v.name] for v in numeric if v.kind in (CODE, NUMBER)})
     hit = cols >= 0
     if hit.any():
-        numbers = _as_floats(values[hit])
-        numbers[declined[hit]] = DECLINED
-        matrix[rows[hit], cols[hit]] = numbers
+        scalars = numbers[hit]  # a value that is not a number (a list, a word) stays blank
+        scalars[declined[hit]] = DECLINED
+        matrix[rows[hit], cols[hit]] = scalars
 
     # Multi-choice: an answered question sets all its options to 0, then its codes to 1.
     options: dict[str, dict[int, int]] = {}
@@ -185,7 +201,14 @@ def answer_matrix(
     if texts:
         tcols = column_of({v.answer_key: i for i, v in enumerate(texts)})
         thit = tcols >= 0
-        tvalues = np.array([None if x is None else str(x) for x in values[thit]], dtype=object)
+        tnumbers, tobjects = numbers[thit], values[thit]
+        tvalues = np.array(
+            [
+                _number_text(n) if not np.isnan(n) else None if x is None else str(x)
+                for n, x in zip(tnumbers, tobjects, strict=True)
+            ],
+            dtype=object,
+        )
         tvalues[declined[thit]] = str(DECLINED)
         text_matrix[rows[thit], tcols[thit]] = tvalues
 
@@ -195,12 +218,8 @@ def answer_matrix(
     return frame[[v.name for v in variables if v.kind in (CODE, OPTION, NUMBER, TEXT)]]
 
 
-def _as_floats(values: np.ndarray) -> np.ndarray:
-    """Stored values as floats (None -> NaN); anything that is not a number becomes NaN."""
-    try:
-        return np.array(values, dtype=float)
-    except (TypeError, ValueError):
-        return np.array(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+def _number_text(number: float) -> str:
+    return str(int(number)) if number.is_integer() else str(number)
 
 
 def _hashable(value: object) -> object:
@@ -234,9 +253,11 @@ def mark_routing(
         return
     refs = sorted({name for qid in by_question for name in conditional[qid].references})
     ids = pd.Index(response_ids)
-    sub = answers[answers["question_id"].isin(refs)]
+    sub = answers[answers["question_id"].isin(refs).to_numpy()]
     sub = sub[ids.get_indexer(sub["response_id"]) >= 0]
-    values = sub["value"].map(_hashable).astype(object)
+    values = pd.Series(answer_values(sub, answer_numbers(sub)), index=sub.index, dtype=object).map(
+        _hashable
+    )
     values[sub["declined"].fillna(False).astype(bool).to_numpy()] = CONDITION_DECLINED
     raw = (
         pd.DataFrame(

@@ -9,7 +9,8 @@ run exactly the same code.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,14 @@ TIME_NOTES = {
     "week": "coarsened to the ISO week (e.g. 2026-W37)",
     "term": "coarsened to the school term (e.g. 2026-autumn: Sep-Dec, spring Jan-Mar, summer Apr-Aug)",
 }
+
+
+#: ``timer(step)`` is entered around each step of an export (the benchmark measures with it).
+Timer = Callable[[str], AbstractContextManager[object]]
+
+
+def no_timer(_step: str) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 @dataclass
@@ -101,6 +110,7 @@ def build_dataset(
     pseudonym_key: str,
     name: str = "export",
     title: str = "",
+    timer: Timer = no_timer,
 ) -> Dataset:
     """The anonymised dataset and its codebook. Pure: same inputs and key, same output."""
     check_options(options)
@@ -110,18 +120,20 @@ def build_dataset(
     variables = export_variables(questionnaires, options.include_free_text)
     answer_vars = [v for v in variables if v.is_answer]
 
-    meta = meta_frame(responses, key, options.time_resolution)
-    order = order_responses(responses, meta["pseudonym"])
-    responses = responses.loc[order]
-    meta = meta.loc[order].reset_index(drop=True)
-    response_ids = responses["response_id"].reset_index(drop=True)
+    with timer("frame"):
+        meta = meta_frame(responses, key, options.time_resolution)
+        order = order_responses(responses, meta["pseudonym"])
+        responses = responses.loc[order]
+        meta = meta.loc[order].reset_index(drop=True)
+        response_ids = responses["response_id"].reset_index(drop=True)
 
-    items = answer_matrix(response_ids, answers, answer_vars)
-    mark_routing(items, response_ids, answers, answer_vars, questionnaires)
+        items = answer_matrix(response_ids, answers, answer_vars)
+        mark_routing(items, response_ids, answers, answer_vars, questionnaires)
 
     # Scores and alphas from the raw item codes (missing codes are not valid codes).
-    scores, alphas = _scores(items, meta["wave"], questionnaires, variables)
-    wide = pd.concat([meta, items, scores], axis=1)
+    with timer("scores"):
+        scores, alphas = _scores(items, meta["wave"], questionnaires, variables)
+        wide = pd.concat([meta, items, scores], axis=1)
 
     # Small-cell protection on the released quasi-identifiers.
     question_columns: dict[str, list[str]] = {}
@@ -133,10 +145,11 @@ def build_dataset(
         dict.fromkeys(v.question_id for v in answer_vars if v.identifying == "quasi")
     )
     fields = quasi_fields(wide, question_columns, quasi_questions, options.quasi_identifiers)
-    wide, report = protect(wide, fields, options.k, stratum="wave")
-    released = [c for f in fields for c in f.columns]
-    if not combinations_ok(wide, released, options.k, "wave"):  # pragma: no cover - a bug guard
-        raise RuntimeError("small-cell protection failed its own check; nothing was exported")
+    with timer("small-cell protection"):
+        wide, report = protect(wide, fields, options.k, stratum="wave")
+        released = [c for f in fields for c in f.columns]
+        if not combinations_ok(wide, released, options.k, "wave"):  # pragma: no cover - a bug guard
+            raise RuntimeError("small-cell protection failed its own check; nothing was exported")
 
     _describe_transforms(variables, options, report, fields)
     warnings, notes = _notes(options, variables, report)
@@ -153,7 +166,10 @@ def build_dataset(
         notes=notes,
         warnings=warnings,
     )
-    long = long_frame(wide, answer_vars, options.language) if options.long_format else None
+    long = None
+    if options.long_format:
+        with timer("long frame"):
+            long = long_frame(wide, answer_vars, options.language)
     return Dataset(name=name, wide=wide, variables=variables, codebook=codebook, long=long)
 
 
@@ -239,7 +255,9 @@ def _notes(
     return warnings, notes
 
 
-def write_dataset(dataset: Dataset, folder: Path, options: ExportOptions) -> ExportFiles:
+def write_dataset(
+    dataset: Dataset, folder: Path, options: ExportOptions, timer: Timer = no_timer
+) -> ExportFiles:
     """Write the chosen formats, the codebook (HTML, CSV, alphas) and, with CSV, a
     Frictionless ``datapackage.json``; zip them together when ``options.zip``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -248,39 +266,43 @@ def write_dataset(dataset: Dataset, folder: Path, options: ExportOptions) -> Exp
     wide, variables, language = dataset.wide, dataset.variables, options.language
     for fmt in options.formats:
         path = folder / f"{base}{SUFFIX[fmt]}"
-        if fmt == "csv":
-            write_csv(wide, variables, path, options.bom)
-        elif fmt == "xlsx":
-            write_xlsx(wide, variables, dataset.codebook, path)
-        elif fmt == "sav":
-            write_sav(wide, variables, path, language)
-        elif fmt == "dta":
-            write_dta(wide, variables, path, language)
-        elif fmt == "parquet":
-            write_parquet(wide, variables, path, language)
+        with timer(fmt):
+            if fmt == "csv":
+                write_csv(wide, variables, path, options.bom)
+            elif fmt == "xlsx":
+                write_xlsx(wide, variables, dataset.codebook, path)
+            elif fmt == "sav":
+                write_sav(wide, variables, path, language)
+            elif fmt == "dta":
+                write_dta(wide, variables, path, language)
+            elif fmt == "parquet":
+                write_parquet(wide, variables, path, language)
         result.files.append(path)
     if dataset.long is not None:
-        result.files += write_long(
-            dataset.long,
-            folder / f"{base}_long.csv",
-            folder / f"{base}_long.parquet" if "parquet" in options.formats else None,
-            options.bom,
-        )
-    codebook = dataset.codebook
-    result.files.append(codebook.write_html(folder / "codebook.html"))
-    result.files.append(codebook.write_csv(folder / "codebook.csv", options.bom))
-    result.files.append(codebook.write_alpha_csv(folder / "constructs.csv", options.bom))
-    if "csv" in options.formats:
-        result.files.append(
-            codebook.write_datapackage(
-                folder / "datapackage.json",
-                f"{base}.csv",
-                "utf-8-sig" if options.bom else "utf-8",
-                base.lower().replace("_", "-"),
+        with timer("long files"):
+            result.files += write_long(
+                dataset.long,
+                folder / f"{base}_long.csv",
+                folder / f"{base}_long.parquet" if "parquet" in options.formats else None,
+                options.bom,
             )
-        )
+    codebook = dataset.codebook
+    with timer("codebook"):
+        result.files.append(codebook.write_html(folder / "codebook.html"))
+        result.files.append(codebook.write_csv(folder / "codebook.csv", options.bom))
+        result.files.append(codebook.write_alpha_csv(folder / "constructs.csv", options.bom))
+        if "csv" in options.formats:
+            result.files.append(
+                codebook.write_datapackage(
+                    folder / "datapackage.json",
+                    f"{base}.csv",
+                    "utf-8-sig" if options.bom else "utf-8",
+                    base.lower().replace("_", "-"),
+                )
+            )
     if options.zip:
-        result.archive = write_zip(result.files, folder / f"{base}.zip")
+        with timer("zip"):
+            result.archive = write_zip(result.files, folder / f"{base}.zip")
     return result
 
 
@@ -293,6 +315,9 @@ def run_export(
     folder: Path,
     name: str = "export",
     title: str = "",
+    timer: Timer = no_timer,
 ) -> tuple[Dataset, ExportFiles]:
-    dataset = build_dataset(responses, answers, questionnaires, options, pseudonym_key, name, title)
-    return dataset, write_dataset(dataset, folder, options)
+    dataset = build_dataset(
+        responses, answers, questionnaires, options, pseudonym_key, name, title, timer
+    )
+    return dataset, write_dataset(dataset, folder, options, timer)

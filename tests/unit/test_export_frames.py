@@ -13,7 +13,7 @@ import pytest
 from test_export_fixtures import expected_row, input_frames, pupil_answers, questionnaire
 
 from surveyapp.exporting import ExportOptionsError, build_dataset, make_options
-from surveyapp.exporting.frames import decode_json_values
+from surveyapp.exporting.stored import decode_json_values
 from surveyapp.exporting.variables import META_COLUMNS
 from surveyapp.study.model import Anonymisation
 
