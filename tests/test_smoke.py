@@ -1,7 +1,7 @@
+from surveyapp.catalog import get_catalog
 from surveyapp.extensions import db
 from surveyapp.models import Study
 from surveyapp.study_sync import sync_study
-from surveyapp.catalog import get_catalog
 
 
 def test_app_starts_and_study_syncs_idempotently(app):

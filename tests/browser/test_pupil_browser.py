@@ -12,7 +12,8 @@ import json
 import pytest
 
 from surveyapp.extensions import db
-from tests.web.test_pupil_support import CODES, build_world, response_of, stored_answers
+from tests.builders import forget_questionnaire, response_of, stored_answers
+from tests.web.test_pupil_support import CODES, build_world
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,7 @@ PHONE = {"width": 360, "height": 740}
 def world(app):
     built = build_world(app)
     yield built
-    app.extensions["catalog"].questionnaires.pop(built.questionnaire.id, None)
+    forget_questionnaire(app, built.questionnaire.id)
 
 
 def _context(browser, viewport=TABLET, **kwargs):
@@ -381,13 +382,11 @@ AUDIO_STUB = """
 
 
 def test_recorded_audio_takes_priority_over_speech(app, browser, live_server, tmp_path):
-    from tests.web.test_pupil_support import build_world as build
-
     (tmp_path / "audio" / "en").mkdir(parents=True)
     (tmp_path / "audio" / "en" / "likes_singing.wav").write_bytes(b"RIFF0000WAVEfmt ")
     old_dir = app.config["QUESTIONNAIRE_DIR"]
     app.config["QUESTIONNAIRE_DIR"] = str(tmp_path)
-    built = build(app, AUDIO_YAML)
+    built = build_world(app, AUDIO_YAML)
     context = _context(browser)
     context.add_init_script(SPEECH_STUB % "[]")  # no voice at all: only the recording can play
     context.add_init_script(AUDIO_STUB)
@@ -408,4 +407,4 @@ def test_recorded_audio_takes_priority_over_speech(app, browser, live_server, tm
     finally:
         context.close()
         app.config["QUESTIONNAIRE_DIR"] = old_dir
-        app.extensions["catalog"].questionnaires.pop(built.questionnaire.id, None)
+        forget_questionnaire(app, built.questionnaire.id)

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Response
-from tests.concurrency.pupil_world import all_answer_problems, answer_rows
+from tests.builders import answer_rows
+from tests.concurrency.pupil_world import all_answer_problems
 from tests.concurrency.tablet import FINE
 
 

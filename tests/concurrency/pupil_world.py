@@ -10,7 +10,6 @@ Import as ``from tests.concurrency.pupil_world import ...``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from surveyapp.models import Answer, Response, School, SchoolClass, Wave
 from surveyapp.participants import issue_cards
 from surveyapp.questionnaire import navigation
 from surveyapp.questionnaire.conditions import DECLINED
-from surveyapp.questionnaire.loader import load_questionnaire
 from surveyapp.questionnaire.model import (
     GridQuestion,
     InfoItem,
@@ -35,7 +33,8 @@ from surveyapp.questionnaire.model import (
     TextQuestion,
     YesNoQuestion,
 )
-from surveyapp.study_sync import sync_study
+from tests import builders
+from tests.builders import class_named, school, survey_wave
 
 QUESTIONNAIRE_ID = "t_hammer"
 QUESTIONNAIRE_YAML = """\
@@ -108,18 +107,6 @@ pages:
 """
 
 PAGES = ("p_one", "p_two", "p_three")
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-_PAGE_TOKEN = re.compile(r'name="page_token" value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str | None:
-    match = _CSRF.search(html)
-    return match.group(1) if match else None
-
-
-def page_token_from(html: str) -> str | None:
-    match = _PAGE_TOKEN.search(html)
-    return match.group(1) if match else None
 
 
 def write_questionnaire_dir(folder: Path) -> Path:
@@ -131,13 +118,6 @@ def write_questionnaire_dir(folder: Path) -> Path:
         (folder / shipped.name).write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
     (folder / f"{QUESTIONNAIRE_ID}.yaml").write_text(QUESTIONNAIRE_YAML, encoding="utf-8")
     return folder
-
-
-def install_questionnaire(app) -> Questionnaire:
-    """Serve the test questionnaire from the running app's catalog."""
-    q = load_questionnaire(f"tests/{QUESTIONNAIRE_ID}.yaml", text=QUESTIONNAIRE_YAML)
-    app.extensions["catalog"].questionnaires[q.id] = q
-    return q
 
 
 @dataclass
@@ -152,21 +132,15 @@ class HammerWorld:
 
 def build_world(app, cards: int = 4, school_name: str = "Hammer School") -> HammerWorld:
     """One open wave using the test questionnaire, one school and class, ``cards`` real cards."""
-    from surveyapp.admin import schools as school_svc
-
-    q = install_questionnaire(app)
-    study = sync_study(get_catalog().study)
-    wave = next(w for w in study.waves if w.key == "baseline")
-    wave.state = "open"
-    wave.questionnaire_id = q.id
-    school = school_svc.create_school(study, school_name, "in_harmony", None)
-    school_class = school_svc.create_class(school, "5B", None, None)
+    q, wave = survey_wave(app, QUESTIONNAIRE_YAML, f"tests/{QUESTIONNAIRE_ID}.yaml")
+    school_row = school(wave.study, school_name, "in_harmony", ("5B",))
+    school_class = class_named(school_row, "5B")
     issued = issue_cards(school_class, wave, cards, None)
     db.session.commit()
     return HammerWorld(
         questionnaire=q,
         wave=wave,
-        school=school,
+        school=school_row,
         school_class=school_class,
         codes=[card.code for card in issued],
         participant_ids=[card.participant_id for card in issued],
@@ -174,7 +148,7 @@ def build_world(app, cards: int = 4, school_name: str = "Hammer School") -> Hamm
 
 
 def forget_questionnaire(app) -> None:
-    app.extensions["catalog"].questionnaires.pop(QUESTIONNAIRE_ID, None)
+    builders.forget_questionnaire(app, QUESTIONNAIRE_ID)
 
 
 # --------------------------------------------------------------------------- validation
@@ -291,14 +265,3 @@ def all_answer_problems() -> list[str]:
         for problem in answer_problems(q, list(rows), response.completed_at is not None):
             problems.append(f"response {response.id}: {problem}")
     return problems
-
-
-def answer_rows(response_id: int) -> list[tuple[str, Any, bool]]:
-    db.session.expire_all()
-    return list(
-        db.session.execute(
-            sa.select(Answer.question_id, Answer.value, Answer.declined)
-            .where(Answer.response_id == response_id)
-            .order_by(Answer.question_id)
-        ).all()
-    )

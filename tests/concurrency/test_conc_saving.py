@@ -22,12 +22,8 @@ from surveyapp.codes import resolve_code
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Participant, Response
 from surveyapp.questionnaire.conditions import DECLINED
-from tests.concurrency.pupil_world import (
-    all_answer_problems,
-    answer_rows,
-    build_world,
-    forget_questionnaire,
-)
+from tests.builders import answer_rows
+from tests.concurrency.pupil_world import all_answer_problems, build_world, forget_questionnaire
 from tests.concurrency.tablet import FlaskTransport, Tablet
 
 THREADS = 8

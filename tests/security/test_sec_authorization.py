@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.builders import csrf_token
 from tests.security.html_checks import inline_code_problems
 from tests.security.two_schools import (
     B_WORDS,
     TwoSchools,
     build_two_schools,
-    csrf_token,
     database_state,
     login,
 )

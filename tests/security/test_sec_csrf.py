@@ -14,15 +14,10 @@ from dataclasses import dataclass
 import pytest
 
 from surveyapp.extensions import csrf
+from tests.builders import PASSWORD, csrf_token, page_token_in
 from tests.concurrency.pupil_world import build_world, forget_questionnaire
 from tests.concurrency.tablet import FlaskTransport, Tablet
-from tests.security.two_schools import (
-    PASSWORD,
-    build_two_schools,
-    csrf_token,
-    database_state,
-    login,
-)
+from tests.security.two_schools import build_two_schools, database_state, login
 
 
 @dataclass
@@ -190,9 +185,7 @@ def _client_for(app, worlds: Worlds, who: str):
 
 
 def _page_token(client) -> str:
-    from tests.concurrency.pupil_world import page_token_from
-
-    token = page_token_from(client.get("/q/p_one").get_data(as_text=True))
+    token = page_token_in(client.get("/q/p_one").get_data(as_text=True))
     assert token
     return token
 

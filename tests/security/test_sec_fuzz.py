@@ -21,13 +21,12 @@ from hypothesis import strategies as st
 
 from surveyapp.extensions import db
 from surveyapp.models import Response
+from tests.builders import answer_rows, csrf_in, page_token_in
 from tests.concurrency.pupil_world import (
     PAGES,
     all_answer_problems,
     build_world,
-    csrf_from,
     forget_questionnaire,
-    page_token_from,
 )
 from tests.concurrency.tablet import FlaskTransport, Tablet
 
@@ -145,7 +144,7 @@ class Pupil:
 
     def hidden(self, page_id: str) -> tuple[str, str]:
         html = self.client.get(f"/q/{page_id}").get_data(as_text=True)
-        return csrf_from(html) or "", page_token_from(html) or ""
+        return csrf_in(html) or "", page_token_in(html) or ""
 
 
 def _check(reply, what: str) -> None:
@@ -216,7 +215,7 @@ def test_hostile_code_entry(app, world, code, repeat, raw, csrf):
     html = client.get("/").get_data(as_text=True)
     pairs = [("code", code)] * repeat  # a list where one value is expected
     if csrf:
-        pairs.append(("csrf_token", csrf_from(html) or ""))
+        pairs.append(("csrf_token", csrf_in(html) or ""))
     body = urlencode(pairs, encoding="utf-8", errors="surrogatepass")
     if raw:
         body += f"&code={raw}"
@@ -298,8 +297,6 @@ def test_a_valid_page_after_the_storm_still_saves(app, pupil):
         },
     )
     assert reply.status_code == 302
-    from tests.concurrency.pupil_world import answer_rows
-
     response = db.session.execute(
         sa.select(Response).filter_by(participant_id=pupil.world.participant_ids[0])
     ).scalar_one()

@@ -13,10 +13,10 @@ from surveyapp import create_app
 from surveyapp.admin.accounts import create_user
 from surveyapp.config import DEV_SECRET_KEY
 from surveyapp.extensions import db
+from tests.builders import csrf_token
 from tests.concurrency.pupil_world import build_world, forget_questionnaire
 from tests.concurrency.tablet import FlaskTransport, Tablet
 from tests.security.html_checks import inline_code_problems
-from tests.security.two_schools import csrf_token
 
 ROOT = Path(__file__).resolve().parents[2]
 

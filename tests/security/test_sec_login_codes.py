@@ -9,8 +9,8 @@ import pytest
 from surveyapp import passwords
 from surveyapp.admin.accounts import create_user
 from surveyapp.extensions import db
+from tests.builders import csrf_token, login
 from tests.concurrency.pupil_world import build_world, forget_questionnaire
-from tests.security.two_schools import csrf_token
 
 PASSWORD = "the right passphrase 7"
 _TOKEN_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+(")')
@@ -40,10 +40,7 @@ def accounts(app):
 
 
 def _attempt(client, username: str, password: str) -> tuple[int, str]:
-    token = csrf_token(client, "/auth/login")
-    reply = client.post(
-        "/auth/login", data={"username": username, "password": password, "csrf_token": token}
-    )
+    reply = login(client, username, password)
     body = reply.get_data(as_text=True)
     body = _TOKEN_VALUE.sub(r"\1TOKEN\2", body).replace(username, "USERNAME")
     return reply.status_code, body

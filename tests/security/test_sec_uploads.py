@@ -14,9 +14,8 @@ from surveyapp.admin.importing import MAX_BYTES, MAX_LINES
 from surveyapp.extensions import db
 from surveyapp.models import School, SchoolClass
 from surveyapp.questionnaire.loader import load_questionnaire
-from surveyapp.study_sync import sync_study
 from surveyapp.yamlsource import SourceError
-from tests.security.two_schools import csrf_token
+from tests.builders import csrf_token, login, shipped_study
 
 PASSWORD = "an admin passphrase 9"
 GOOD = b"school,arm,class,year_group\nHillside Primary,in_harmony,5B,5\n"
@@ -24,16 +23,11 @@ GOOD = b"school,arm,class,year_group\nHillside Primary,in_harmony,5B,5\n"
 
 @pytest.fixture
 def admin_client(app):
-    from surveyapp.catalog import get_catalog
-
-    sync_study(get_catalog().study)
+    shipped_study()
     create_user("upload.admin", "admin", PASSWORD, [], None)
     db.session.commit()
     client = app.test_client()
-    token = csrf_token(client, "/auth/login")
-    client.post(
-        "/auth/login", data={"username": "upload.admin", "password": PASSWORD, "csrf_token": token}
-    )
+    login(client, "upload.admin", PASSWORD)
     return client
 
 

@@ -21,6 +21,7 @@ from surveyapp.extensions import db
 from surveyapp.models import AllocationRecord, Participant, School, SchoolClass
 from surveyapp.study.loader import load_study
 from surveyapp.study_sync import sync_study
+from tests.builders import add_class, add_school, shipped_study
 
 
 def trial(level: str, strata: str = "[]", seed: str = "trial-seed", ratio: str = "") -> object:
@@ -46,22 +47,6 @@ def trial(level: str, strata: str = "[]", seed: str = "trial-seed", ratio: str =
     return load_study("trial.study.yaml", text)
 
 
-def add_school(study, code: str, arm: str | None = None, stratum: str | None = None) -> School:
-    school = School(study=study, name=f"School {code}", code=code, arm=arm, stratum=stratum)
-    db.session.add(school)
-    db.session.flush()
-    return school
-
-
-def add_class(school: School, name: str, year_group: int = 5, arm: str | None = None):
-    school_class = SchoolClass(
-        school=school, name=name, code=f"{school.code}-{name}", year_group=year_group, arm=arm
-    )
-    db.session.add(school_class)
-    db.session.flush()
-    return school_class
-
-
 def add_pupil(school_class: SchoolClass, number: int) -> Participant:
     participant = Participant(
         school_id=school_class.school_id,
@@ -78,7 +63,7 @@ def add_pupil(school_class: SchoolClass, number: int) -> Participant:
 
 @pytest.fixture
 def shipped(app):
-    study = sync_study(get_catalog().study)
+    study = shipped_study()
     db.session.commit()
     return study
 

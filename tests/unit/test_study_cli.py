@@ -10,7 +10,8 @@ import pytest
 from surveyapp.catalog import get_catalog
 from surveyapp.config import PROJECT_ROOT
 from surveyapp.extensions import db
-from surveyapp.models import AllocationRecord, AuditEvent, School, Study, Wave
+from surveyapp.models import AllocationRecord, AuditEvent, Study, Wave
+from tests.builders import add_school
 
 
 @pytest.fixture
@@ -55,9 +56,9 @@ def test_show_before_and_after_sync(runner):
     again = run(runner, "sync")
     assert "up to date" in again.output and "waves added" not in again.output
     study = db.session.execute(db.select(Study)).scalar_one()
-    db.session.add(School(study=study, name="Hill", code="S01", arm="in_harmony"))
-    db.session.add(School(study=study, name="Dale", code="S02", arm="in_harmony"))
-    db.session.add(School(study=study, name="Vale", code="S03", arm="comparison"))
+    add_school(study, "S01", "in_harmony", name="Hill")
+    add_school(study, "S02", "in_harmony", name="Dale")
+    add_school(study, "S03", "comparison", name="Vale")
     db.session.commit()
     shown = run(runner, "show").output
     assert "baseline" in shown and "2026-09-01 to 2026-12-18" in shown and "state: draft" in shown
@@ -92,8 +93,8 @@ def test_wave_commands_need_a_synced_study(runner):
 def test_allocate_and_allocation_log(runner, tmp_path):
     run(runner, "sync")
     study = db.session.execute(db.select(Study)).scalar_one()
-    db.session.add(School(study=study, name="Hill", code="S01", arm="in_harmony"))
-    db.session.add(School(study=study, name="Vale", code="S02", arm="comparison"))
+    add_school(study, "S01", "in_harmony", name="Hill")
+    add_school(study, "S02", "comparison", name="Vale")
     db.session.commit()
     result = run(runner, "allocate")
     assert result.exit_code == 0 and "allocates by school" in result.output
@@ -123,7 +124,7 @@ def test_allocate_randomised_design(runner, monkeypatch):
     run(runner, "sync")
     study = db.session.execute(db.select(Study)).scalar_one()
     for i in range(8):
-        db.session.add(School(study=study, name=f"School {i}", code=f"S{i}", stratum="ab"[i % 2]))
+        add_school(study, f"S{i}", name=f"School {i}", stratum="ab"[i % 2])
     db.session.commit()
     result = run(runner, "allocate")
     assert result.exit_code == 0, result.output
@@ -136,7 +137,7 @@ def test_allocate_randomised_design(runner, monkeypatch):
 def test_allocation_log_includes_school_arms_without_allocate(runner, tmp_path):
     run(runner, "sync")
     study = db.session.execute(db.select(Study)).scalar_one()
-    db.session.add(School(study=study, name="Hill", code="S01", arm="in_harmony"))
+    add_school(study, "S01", "in_harmony", name="Hill")
     db.session.commit()
     out = tmp_path / "log.csv"
     assert "Wrote 1 allocation record(s)" in run(runner, "allocation-log", "--out", str(out)).output

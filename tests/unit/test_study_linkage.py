@@ -15,40 +15,27 @@ from surveyapp.catalog import get_catalog
 from surveyapp.codes import CodeState, resolve_code
 from surveyapp.exporting.coarsen import pseudonyms
 from surveyapp.extensions import db
-from surveyapp.models import Participant, Response, School, SchoolClass
+from surveyapp.models import Participant, Response
 from surveyapp.participants import ParticipantError, issue_cards
-from surveyapp.study_sync import sync_study
 from surveyapp.waves import close_wave, find_wave, open_wave, reopen_wave
+from tests.builders import add_class, add_response, add_school, shipped_study
 
 
 @pytest.fixture
 def setting(app):
-    study = sync_study(get_catalog().study)
-    hill = School(study=study, name="Hill Primary", code="S01", arm="in_harmony")
-    vale = School(study=study, name="Vale Primary", code="S02", arm="comparison")
-    classes = (
-        SchoolClass(school=hill, name="5B", code="S01-C01", year_group=5),
-        SchoolClass(school=vale, name="5C", code="S02-C01", year_group=5),
-    )
-    db.session.add_all([hill, vale, *classes])
+    study = shipped_study()
+    hill = add_school(study, "S01", "in_harmony", name="Hill Primary")
+    vale = add_school(study, "S02", "comparison", name="Vale Primary")
+    classes = (add_class(hill, "5B", code="S01-C01"), add_class(vale, "5C", code="S02-C01"))
     db.session.commit()
     return study, classes
 
 
 def respond(card, wave, completed: bool = True) -> Response:
     """What the pupil flow records: the participant's arm, the wave, the questionnaire version."""
-    participant = db.session.get(Participant, card.participant_id)
-    questionnaire = get_catalog().questionnaire(wave.questionnaire_id)
-    response = Response(
-        participant=participant,
-        wave=wave,
-        arm=participant.arm,
-        questionnaire_id=questionnaire.id,
-        questionnaire_version=questionnaire.version,
-        completed_at=datetime(2026, 10, 1) if completed else None,
-    )
-    db.session.add(response)
-    return response
+    version = get_catalog().questionnaire(wave.questionnaire_id).version
+    completed_at = datetime(2026, 10, 1) if completed else None
+    return add_response(card.participant_id, wave, completed_at=completed_at, version=version)
 
 
 def test_no_cards_for_a_wave_that_is_not_open(setting):

@@ -7,16 +7,23 @@ from datetime import datetime
 import pytest
 from sqlalchemy import event
 
-from surveyapp.catalog import get_catalog
-from surveyapp.codes import generate_code, hash_code
 from surveyapp.extensions import db
-from surveyapp.models import AccessCode, Participant, Response, School, SchoolClass
+from surveyapp.models import Participant, Response, School, SchoolClass
 from surveyapp.response_rates import Counts, rate_tables
-from surveyapp.study_sync import sync_study
 from surveyapp.waves import find_wave
+from tests.builders import (
+    add_class,
+    add_code,
+    add_pupil,
+    add_response,
+    add_school,
+    shipped_study,
+)
 
 
 class World:
+    """The study, its two waves, and pupils numbered across the whole world."""
+
     def __init__(self, study):
         self.study = study
         self.baseline = find_wave(study, "baseline")
@@ -24,55 +31,29 @@ class World:
         self.number = 0
 
     def school(self, code: str, arm: str) -> School:
-        school = School(study=self.study, name=f"School {code}", code=code, arm=arm)
-        db.session.add(school)
-        return school
+        return add_school(self.study, code, arm)
 
     def school_class(self, school: School, name: str) -> SchoolClass:
-        c = SchoolClass(school=school, name=name, code=f"{school.code}-{name}", year_group=5)
-        db.session.add(c)
-        return c
+        return add_class(school, name)
 
     def pupil(self, c: SchoolClass, wave=None, state: str = "issued", code_status="issued"):
         """A pupil with a card for ``wave`` in ``state``: issued, started or completed."""
         self.number += 1
-        p = Participant(
-            school=c.school,
-            school_class=c,
-            number=self.number,
-            label=f"{c.name}-{self.number:02d}",
-            arm=c.school.arm,
-        )
-        db.session.add(p)
+        p = add_pupil(c, self.number, arm=c.school.arm)
         wave = wave or self.baseline
-        db.session.add(
-            AccessCode(
-                code_hash=hash_code(generate_code(), "k"),
-                participant=p,
-                wave=wave,
-                status=code_status,
-            )
-        )
+        add_code(p, wave, status=code_status)
         if state in ("started", "completed"):
             self.respond(p, wave, completed=state == "completed")
         return p
 
     def respond(self, p: Participant, wave, completed: bool) -> Response:
-        r = Response(
-            participant=p,
-            wave=wave,
-            arm=p.arm,
-            questionnaire_id=wave.questionnaire_id,
-            questionnaire_version="v1",
-            completed_at=datetime(2026, 10, 1) if completed else None,
-        )
-        db.session.add(r)
-        return r
+        completed_at = datetime(2026, 10, 1) if completed else None
+        return add_response(p, wave, completed_at=completed_at, version="v1")
 
 
 @pytest.fixture
 def world(app):
-    study = sync_study(get_catalog().study)
+    study = shipped_study()
     db.session.commit()
     return World(study)
 
@@ -114,11 +95,7 @@ def test_replaced_revoked_left_and_codeless_pupils(world):
     s1 = world.school("S01", "in_harmony")
     a = world.school_class(s1, "5A")
     replaced = world.pupil(a, code_status="replaced")
-    db.session.add(  # its live successor: the pupil still counts once
-        AccessCode(
-            code_hash=hash_code(generate_code(), "k"), participant=replaced, wave=world.baseline
-        )
-    )
+    add_code(replaced, world.baseline)  # its live successor: the pupil still counts once
     world.pupil(a, code_status="revoked")  # revoked, never started: not counted
     started_then_revoked = world.pupil(a, code_status="revoked")
     world.respond(started_then_revoked, world.baseline, completed=False)
@@ -135,9 +112,7 @@ def test_waves_are_counted_apart_and_follow_up_reuses_participants(world):
     s1 = world.school("S01", "in_harmony")
     a = world.school_class(s1, "5A")
     p = world.pupil(a, state="completed")
-    db.session.add(
-        AccessCode(code_hash=hash_code(generate_code(), "k"), participant=p, wave=world.followup)
-    )
+    add_code(p, world.followup)
     db.session.commit()
     tables = rate_tables(world.study)
     assert tables.arm("baseline", "in_harmony") == Counts(1, 1, 1)

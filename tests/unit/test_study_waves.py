@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from surveyapp.catalog import get_catalog
-from surveyapp.codes import CodeState, code_state, generate_code, hash_code
+from surveyapp.codes import CodeState, code_state
 from surveyapp.extensions import db
-from surveyapp.models import AccessCode, AuditEvent, Participant, Response, School, SchoolClass
-from surveyapp.study_sync import sync_study, sync_study_report
+from surveyapp.models import AccessCode, AuditEvent
+from surveyapp.study_sync import sync_study_report
 from surveyapp.waves import (
     WaveError,
     WaveNotOpenError,
@@ -19,27 +19,20 @@ from surveyapp.waves import (
     require_open,
     set_wave_state,
 )
+from tests.builders import add_class, add_code, add_pupil, add_response, add_school, shipped_study
 
 
 @pytest.fixture
 def study(app):
-    study = sync_study(get_catalog().study)
+    study = shipped_study()
     db.session.commit()
     return study
 
 
 def make_code(study, wave_key: str) -> AccessCode:
-    school = School(study=study, name="Hill Primary", code="S01", arm="in_harmony")
-    school_class = SchoolClass(school=school, name="5B", code="S01-C01", year_group=5)
-    participant = Participant(
-        school=school, school_class=school_class, number=7, label="5B-07", arm="in_harmony"
-    )
-    access = AccessCode(
-        code_hash=hash_code(generate_code(), "test-code-key"),
-        participant=participant,
-        wave=find_wave(study, wave_key),
-    )
-    db.session.add_all([school, school_class, participant, access])
+    school = add_school(study, "S01", "in_harmony", name="Hill Primary")
+    participant = add_pupil(add_class(school, "5B", code="S01-C01"), 7, arm="in_harmony")
+    access = add_code(participant, find_wave(study, wave_key))
     db.session.commit()
     return access
 
@@ -110,16 +103,7 @@ def test_a_completed_code_stays_completed_after_close(study):
 
     access = make_code(study, "baseline")
     open_wave(access.wave)
-    db.session.add(
-        Response(
-            participant=access.participant,
-            wave=access.wave,
-            arm="in_harmony",
-            questionnaire_id="ih_pupil",
-            questionnaire_version="v1",
-            completed_at=datetime(2026, 10, 1),
-        )
-    )
+    add_response(access.participant, access.wave, completed_at=datetime(2026, 10, 1))
     close_wave(access.wave)
     db.session.commit()
     assert code_state(access) == CodeState.COMPLETED

@@ -10,14 +10,11 @@ from surveyapp.admin.accounts import find_user
 from surveyapp.extensions import db
 from surveyapp.models import AuditEvent, School, SchoolClass, User
 from surveyapp.passwords import verify_password
+from tests.builders import PASSWORD, csrf_token, login, shipped_study
 from tests.web.test_auth_support import (  # noqa: F401 - world_fixture is a fixture
-    PASSWORD,
     codes_on_sheet,
-    csrf_token,
     issue_sheet,
-    login,
     post,
-    study,
     world_fixture,
 )
 
@@ -356,4 +353,4 @@ def test_study_is_synced_for_a_fresh_database(app):
     # Schools can be added before anyone ran `flask study sync`.
     result = app.test_cli_runner().invoke(args=["schools", "list"])
     assert result.exit_code == 0, result.output
-    assert study().key == "in_harmony"
+    assert shipped_study().key == "in_harmony"

@@ -9,7 +9,8 @@ from surveyapp import passwords
 from surveyapp.admin.accounts import find_user, set_password, update_user
 from surveyapp.extensions import db
 from surveyapp.models import AuditEvent
-from tests.web.test_auth_support import PASSWORD, csrf_token, login, user, world_fixture  # noqa: F401
+from tests.builders import PASSWORD, csrf_token, login
+from tests.web.test_auth_support import world_fixture  # noqa: F401 - a fixture
 
 FAILED = "Wrong username or password."
 

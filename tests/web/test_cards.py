@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from surveyapp.codes import CodeState, resolve_code
 from surveyapp.extensions import db
+from tests.builders import login
 from tests.web.test_auth_support import (  # noqa: F401 - world_fixture is a fixture
     codes_on_sheet,
     issue_sheet,
-    login,
     world_fixture,
 )
 

@@ -8,7 +8,7 @@ from surveyapp.codes import CodeState, normalise_code, resolve_code
 from surveyapp.extensions import db
 from surveyapp.models import AccessCode, Participant, School, User
 from surveyapp.participants import revoke_code
-from tests.web.test_auth_support import csrf_token
+from tests.builders import csrf_token
 
 CODE_LINE = re.compile(r"^\s+(\S+-\d\d)\s+([A-Z2-9]{4}-[A-Z2-9]{4})\s+(\S+/s/[A-Z2-9]{8})$", re.M)
 LOGIN_LINE = re.compile(r"^\s+(admin|researcher|teacher)\s+(demo-\S+)\s+(\S+)$", re.M)

@@ -8,50 +8,27 @@ import io
 import re
 
 import pytest
-from argon2 import PasswordHasher
-from flask import g
 
 from surveyapp.catalog import get_catalog
 from surveyapp.extensions import db
-from surveyapp.models import AuditEvent, ProvisionReturn, School, User
-from surveyapp.study_sync import sync_study
+from surveyapp.models import AuditEvent, ProvisionReturn, School
+from tests.builders import add_school, add_user, csrf_token, log_in, shipped_study
 
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 TERM = "2026-autumn"
-
-
-def make_user(username: str, role: str, schools=()) -> User:
-    user = User(
-        username=username,
-        password_hash=PasswordHasher().hash("a long test password"),
-        role=role,
-    )
-    user.schools = list(schools)
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def log_in(client, user: User) -> None:
-    with client.session_transaction() as s:
-        s["_user_id"] = user.get_id()
-        s["_fresh"] = True
-    g.pop("_login_user", None)  # the test's shared app context caches the previous user
 
 
 @pytest.fixture
 def schools(app):
-    study = sync_study(get_catalog().study)
-    hill = School(study=study, name="Hill Primary", code="S01", arm="in_harmony")
-    vale = School(study=study, name="Vale Primary", code="S02", arm="comparison")
-    db.session.add_all([hill, vale])
+    study = shipped_study()
+    hill = add_school(study, "S01", "in_harmony", name="Hill Primary")
+    vale = add_school(study, "S02", "comparison", name="Vale Primary")
     db.session.commit()
     return hill, vale
 
 
 @pytest.fixture
 def teacher(client, schools):
-    user = make_user("teacher", "teacher", [schools[0]])
+    user = add_user("teacher", "teacher", [schools[0]])
     log_in(client, user)
     return user
 
@@ -61,9 +38,7 @@ def url(school: School, term: str = TERM) -> str:
 
 
 def token_for(client, address: str) -> str:
-    page = client.get(address)
-    assert page.status_code == 200, page.status_code
-    return CSRF.search(page.get_data(as_text=True)).group(1)
+    return csrf_token(client, address, status=200)
 
 
 def stored(school: School, term: str = TERM) -> ProvisionReturn | None:
@@ -225,7 +200,7 @@ def test_researchers_read_returns_and_download_csv(client, teacher, schools):
     client.post(
         url(hill, "2027-spring"), data={"hours_y3": "3", "csrf_token": token, "action": "save"}
     )
-    log_in(client, make_user("researcher", "researcher"))
+    log_in(client, add_user("researcher", "researcher"))
     assert client.get(url(hill)).status_code == 403  # researchers read, schools write
 
     table = client.get("/research/provision").get_data(as_text=True)
@@ -258,7 +233,7 @@ def test_researchers_read_returns_and_download_csv(client, teacher, schools):
 
 
 def test_research_provision_detail_of_unknown_return_is_404(client, schools):
-    log_in(client, make_user("researcher", "researcher"))
+    log_in(client, add_user("researcher", "researcher"))
     assert client.get("/research/provision/12345").status_code == 404
 
 
@@ -275,6 +250,6 @@ def test_a_study_without_provision_returns(client, teacher, schools, monkeypatch
     assert page.status_code == 200
     assert "asks schools for no provision returns" in page.get_data(as_text=True)
     assert client.get(url(schools[0])).status_code == 404
-    log_in(client, make_user("researcher", "researcher"))
+    log_in(client, add_user("researcher", "researcher"))
     assert client.get("/research/provision").status_code == 404
     assert 'href="/research/provision"' not in client.get("/research/").get_data(as_text=True)

@@ -7,13 +7,12 @@ import pytest
 
 from surveyapp.extensions import db
 from surveyapp.models import AccessCode, Response, utcnow
+from tests.builders import add_response, csrf_from, response_of
 from tests.web.test_pupil_support import (  # noqa: F401
     CODES,
     begin,
-    csrf_from,
     enter_code,
     pupil_world_fixture,
-    response_of,
 )
 
 MESSAGES = {
@@ -42,16 +41,7 @@ def _make_state(world, state: str) -> str:
     elif state == "expired":
         world.wave.state = "closed"
     elif state == "completed":
-        now = utcnow()
-        db.session.add(
-            Response(
-                participant_id=access.participant_id,
-                wave_id=access.wave_id,
-                questionnaire_id="t_pupil",
-                questionnaire_version="v",
-                completed_at=now,
-            )
-        )
+        add_response(access.participant_id, access.wave, completed_at=utcnow(), version="v")
     db.session.commit()
     return CODES[0]
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from tests.builders import csrf_from, page_token_from, stored_answers
 from tests.web.test_pupil_support import (  # noqa: F401
     CODES,
     begin,
-    csrf_from,
-    page_token_from,
     pupil_world_fixture,
-    stored_answers,
+    submit_page,
 )
 
 NOTICE = "We kept your answers: please press Next again."
@@ -19,8 +18,6 @@ def _page(client, page_id="p_instrument"):
 
 
 def _to_instrument_page(client):
-    from tests.web.test_pupil_support import submit_page
-
     begin(client)
     submit_page(client, "p_like", {"like_music": "3"})
     submit_page(client, "p_plays", {"plays": "1"})

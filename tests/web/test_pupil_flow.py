@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Response
+from tests.builders import csrf_from, page_token_from, response_of, stored_answers
 from tests.web.test_pupil_support import (  # noqa: F401
     CODES,
     begin,
     choose_language,
-    csrf_from,
     enter_code,
-    page_token_from,
     pupil_world_fixture,
-    response_of,
-    stored_answers,
     submit_page,
 )
 

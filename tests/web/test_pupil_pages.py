@@ -9,10 +9,10 @@ import re
 
 import pytest
 
+from tests.builders import csrf_from
 from tests.web.test_pupil_support import (  # noqa: F401
     CODES,
     begin,
-    csrf_from,
     enter_code,
     pupil_world_fixture,
     submit_page,

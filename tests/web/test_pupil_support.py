@@ -8,17 +8,21 @@ skip logic, a required question, a grid, and English plus Arabic (right-to-left)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pytest
 
-from surveyapp.catalog import get_catalog
-from surveyapp.codes import hash_code
 from surveyapp.extensions import db
-from surveyapp.models import AccessCode, Answer, Participant, Response, School, SchoolClass
-from surveyapp.questionnaire.loader import load_questionnaire
-from surveyapp.study_sync import sync_study
+from tests.builders import (
+    add_class,
+    add_code,
+    add_pupil,
+    add_school,
+    csrf_from,
+    forget_questionnaire,
+    page_token_from,
+    survey_wave,
+)
 
 QUESTIONNAIRE_YAML = """\
 id: t_pupil
@@ -106,8 +110,6 @@ pages:
 """
 
 CODES = ["ABCD2345", "EFGH6789", "JKMN2345", "PQRS6789", "TUVW2345", "XYZA6789"]
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-_TOKEN = re.compile(r'name="page_token" value="([^"]+)"')
 
 
 @dataclass
@@ -121,32 +123,14 @@ class PupilWorld:
 
 def build_world(app, yaml_text: str = QUESTIONNAIRE_YAML) -> PupilWorld:
     """A study with one open wave using the test questionnaire, one class, six codes."""
-    q = load_questionnaire("tests/t_pupil.yaml", text=yaml_text)
-    app.extensions["catalog"].questionnaires[q.id] = q
-    study = sync_study(get_catalog().study)
-    wave = study.waves[0]
-    wave.state = "open"
-    wave.questionnaire_id = q.id
-    school = School(study=study, name="Test School", code="S01", arm="in_harmony")
-    school_class = SchoolClass(school=school, name="5B", code="S01-C01")
-    db.session.add_all([school, school_class])
-    db.session.flush()
+    q, wave = survey_wave(app, yaml_text, "tests/t_pupil.yaml")
+    school = add_school(wave.study, "S01", "in_harmony", name="Test School")
+    school_class = add_class(school, "5B", code="S01-C01", year_group=None)
     world = PupilWorld(questionnaire=q, wave=wave, school=school)
     for number, code in enumerate(CODES, start=1):
-        participant = Participant(
-            school_id=school.id, class_id=school_class.id, number=number, label=f"5B-{number:02d}"
-        )
-        db.session.add(participant)
-        db.session.flush()
-        access = AccessCode(
-            code_hash=hash_code(code, app.config["CODE_HASH_KEY"]),
-            participant_id=participant.id,
-            wave_id=wave.id,
-        )
-        db.session.add(access)
-        db.session.flush()
+        participant = add_pupil(school_class, number)
         world.participants.append(participant)
-        world.codes[code] = access.id
+        world.codes[code] = add_code(participant, wave, code).id
     db.session.commit()
     return world
 
@@ -155,19 +139,7 @@ def build_world(app, yaml_text: str = QUESTIONNAIRE_YAML) -> PupilWorld:
 def pupil_world_fixture(app):
     world = build_world(app)
     yield world
-    app.extensions["catalog"].questionnaires.pop(world.questionnaire.id, None)
-
-
-def csrf_from(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def page_token_from(html: str) -> str:
-    match = _TOKEN.search(html)
-    assert match, "no page token on the page"
-    return match.group(1)
+    forget_questionnaire(app, world.questionnaire.id)
 
 
 def enter_code(client, code: str, follow: bool = True):
@@ -207,21 +179,3 @@ def submit_page(client, page_id: str, answers: dict, action: str = "next", follo
     data = {"csrf_token": csrf_from(html), "page_token": page_token_from(html), "action": action}
     data.update(answers)
     return client.post(f"/q/{page_id}", data=data, follow_redirects=follow)
-
-
-def stored_answers(participant_id: str) -> dict:
-    """Answer key -> (value, declined) straight from the answer table."""
-    db.session.expire_all()
-    rows = db.session.execute(
-        db.select(Answer.question_id, Answer.value, Answer.declined)
-        .join(Response, Response.id == Answer.response_id)
-        .where(Response.participant_id == participant_id)
-    ).all()
-    return {key: (value, declined) for key, value, declined in rows}
-
-
-def response_of(participant_id: str) -> Response | None:
-    db.session.expire_all()
-    return db.session.execute(
-        db.select(Response).filter_by(participant_id=participant_id)
-    ).scalar_one_or_none()

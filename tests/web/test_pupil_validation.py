@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.builders import stored_answers
 from tests.web.test_pupil_support import (  # noqa: F401
     begin,
     pupil_world_fixture,
-    stored_answers,
     submit_page,
 )
 

@@ -8,49 +8,38 @@ import re
 from datetime import datetime
 
 import pytest
-from argon2 import PasswordHasher
-from flask import g
 
-from surveyapp.catalog import get_catalog
-from surveyapp.codes import generate_code, hash_code
-from surveyapp.cohorts import allocate_participant
 from surveyapp.extensions import db
-from surveyapp.models import (
-    AccessCode,
-    AuditEvent,
-    Participant,
-    Response,
-    School,
-    SchoolClass,
-    User,
-)
-from surveyapp.study_sync import sync_study
+from surveyapp.models import AuditEvent
 from surveyapp.waves import find_wave
+from tests.builders import (
+    add_class,
+    add_code,
+    add_pupil,
+    add_response,
+    add_school,
+    add_user,
+    log_in,
+    shipped_study,
+)
 
 
-def log_in(client, role: str) -> None:
-    user = User(username=role, password_hash=PasswordHasher().hash("long password!"), role=role)
-    db.session.add(user)
-    db.session.commit()
-    with client.session_transaction() as s:
-        s["_user_id"] = user.get_id()
-        s["_fresh"] = True
-    g.pop("_login_user", None)  # the test's shared app context caches the previous user
+def log_in_as(client, role: str) -> None:
+    log_in(client, add_user(role, role))
 
 
 @pytest.fixture
 def data(app):
     """Two schools, three classes, pupils in every state for the baseline wave."""
-    study = sync_study(get_catalog().study)
+    study = shipped_study()
     baseline = find_wave(study, "baseline")
-    hill = School(study=study, name="Hill Primary", code="S01", arm="in_harmony")
-    vale = School(study=study, name="Vale Primary", code="S02", arm="comparison")
+    hill = add_school(study, "S01", "in_harmony", name="Hill Primary")
+    vale = add_school(study, "S02", "comparison", name="Vale Primary")
     classes = {
-        "5A": SchoolClass(school=hill, name="5A", code="S01-C01"),
-        "5B": SchoolClass(school=hill, name="5B", code="S01-C02"),
-        "6C": SchoolClass(school=vale, name="6C", code="S02-C01"),
+        "5A": add_class(hill, "5A", code="S01-C01", year_group=None),
+        "5B": add_class(hill, "5B", code="S01-C02", year_group=None),
+        "6C": add_class(vale, "6C", code="S02-C01", year_group=None),
     }
-    db.session.add_all([hill, vale, *classes.values()])
     plan = {
         "5A": ["completed", "completed", "started", "issued"],
         "5B": ["completed"],
@@ -60,28 +49,11 @@ def data(app):
     for name, states in plan.items():
         for state in states:
             number += 1
-            p = Participant(
-                school=classes[name].school,
-                school_class=classes[name],
-                number=number,
-                label=f"{name}-{number:02d}",
-            )
-            allocate_participant(p)
-            db.session.add(p)
-            db.session.add(
-                AccessCode(code_hash=hash_code(generate_code(), "k"), participant=p, wave=baseline)
-            )
+            pupil = add_pupil(classes[name], number, allocate=True)
+            add_code(pupil, baseline)
             if state != "issued":
-                db.session.add(
-                    Response(
-                        participant=p,
-                        wave=baseline,
-                        arm=p.arm,
-                        questionnaire_id="ih_pupil",
-                        questionnaire_version="v",
-                        completed_at=datetime(2026, 10, 2) if state == "completed" else None,
-                    )
-                )
+                completed_at = datetime(2026, 10, 2) if state == "completed" else None
+                add_response(pupil, baseline, completed_at=completed_at, version="v")
     db.session.commit()
     return study
 
@@ -99,7 +71,7 @@ def cells(html: str, row_header: str) -> list[str]:
 
 
 def test_dashboard_counts_per_wave_and_arm(client, data):
-    log_in(client, "researcher")
+    log_in_as(client, "researcher")
     html = client.get("/research/").get_data(as_text=True)
     # Hill (In Harmony): 5 cards, 4 started, 3 completed; Vale (comparison): 2, 1, 1.
     baseline = html.split("Follow-up 1")[0]
@@ -111,7 +83,7 @@ def test_dashboard_counts_per_wave_and_arm(client, data):
 
 
 def test_rates_per_school_and_class(client, data):
-    log_in(client, "researcher")
+    log_in_as(client, "researcher")
     page = client.get("/research/rates?wave=baseline")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -128,7 +100,7 @@ def test_rates_per_school_and_class(client, data):
 
 def test_allocation_log_download(client, data):
     """By school, the school arms are written to the log when it is read (once)."""
-    log_in(client, "researcher")
+    log_in_as(client, "researcher")
     client.get("/research/allocation-log.csv")
     response = client.get("/research/allocation-log.csv")
     assert response.status_code == 200
@@ -144,6 +116,6 @@ def test_allocation_log_download(client, data):
 
 
 def test_teachers_cannot_see_rates(client, data):
-    log_in(client, "teacher")
+    log_in_as(client, "teacher")
     assert client.get("/research/rates").status_code == 403
     assert client.get("/research/allocation-log.csv").status_code == 403

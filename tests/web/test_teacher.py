@@ -14,13 +14,12 @@ from surveyapp.extensions import db
 from surveyapp.models import Answer, Participant
 from surveyapp.participants import live_code
 from surveyapp.study.terms import term_of
+from tests.builders import csrf_token, login
 from tests.web.test_auth_support import (  # noqa: F401 - world_fixture is a fixture
     BATCH,
     codes_on_sheet,
-    csrf_token,
     finish,
     issue_sheet,
-    login,
     post,
     world_fixture,
 )

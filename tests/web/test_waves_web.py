@@ -2,57 +2,23 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from argon2 import PasswordHasher
-from flask import g
 
-from surveyapp.catalog import get_catalog
 from surveyapp.extensions import db
-from surveyapp.models import AuditEvent, School, User, Wave
-from surveyapp.study_sync import sync_study
-
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def make_user(role: str, schools=()) -> User:
-    user = User(
-        username=f"{role}-{len(schools)}",
-        password_hash=PasswordHasher().hash("a long test password"),
-        role=role,
-    )
-    user.schools = list(schools)
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def log_in(client, user: User) -> None:
-    with client.session_transaction() as s:
-        s["_user_id"] = user.get_id()
-        s["_fresh"] = True
-    # The `app` fixture keeps one app context (and so one `g`) for the whole test, and
-    # Flask-Login caches the user of the previous request in it: forget that one.
-    g.pop("_login_user", None)
-
-
-def csrf_token(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
+from surveyapp.models import AuditEvent, Wave
+from tests.builders import add_school, add_user, csrf_from, log_in, shipped_study
 
 
 @pytest.fixture
 def study(app):
-    study = sync_study(get_catalog().study)
+    study = shipped_study()
     db.session.commit()
     return study
 
 
 @pytest.fixture
 def researcher(client, study):
-    user = make_user("researcher")
+    user = add_user("researcher", "researcher")
     log_in(client, user)
     return user
 
@@ -64,9 +30,8 @@ def wave(key: str) -> Wave:
 
 def test_research_pages_need_a_researcher_or_admin(client, study):
     assert client.get("/research/").status_code in (302, 401)
-    school = School(study=study, name="Hill", code="S01", arm="in_harmony")
-    db.session.add(school)
-    log_in(client, make_user("teacher", [school]))
+    school = add_school(study, "S01", "in_harmony", name="Hill")
+    log_in(client, add_user("teacher", "teacher", [school]))
     for url in ("/research/", "/research/waves", "/research/rates", "/research/allocation-log.csv"):
         assert client.get(url).status_code == 403, url
     target = wave("baseline")
@@ -95,7 +60,7 @@ def test_dashboard_links_exports_and_plots_only_when_they_exist(client, research
 def test_open_close_reopen_a_wave(client, researcher):
     page = client.get("/research/waves")
     assert page.status_code == 200
-    token = csrf_token(page.get_data(as_text=True))
+    token = csrf_from(page.get_data(as_text=True))
     baseline = wave("baseline")
 
     opened = client.post(
@@ -131,7 +96,7 @@ def test_open_close_reopen_a_wave(client, researcher):
 
 
 def test_bad_wave_actions_are_refused_clearly(client, researcher):
-    token = csrf_token(client.get("/research/waves").get_data(as_text=True))
+    token = csrf_from(client.get("/research/waves").get_data(as_text=True))
     baseline = wave("baseline")
     unknown = client.post(
         f"/research/waves/{baseline.id}/delete", data={"csrf_token": token}, follow_redirects=True
@@ -144,8 +109,8 @@ def test_bad_wave_actions_are_refused_clearly(client, researcher):
 
 
 def test_admins_may_manage_waves_too(client, study):
-    log_in(client, make_user("admin"))
-    token = csrf_token(client.get("/research/waves").get_data(as_text=True))
+    log_in(client, add_user("admin", "admin"))
+    token = csrf_from(client.get("/research/waves").get_data(as_text=True))
     baseline = wave("baseline")
     client.post(f"/research/waves/{baseline.id}/open", data={"csrf_token": token})
     assert wave("baseline").state == "open"
