@@ -88,6 +88,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "HTTPS": _bool("HTTPS", False),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
         "PROXY_COUNT": int(env.get("PROXY_COUNT", 0)),
+        # Web exports: their files are deleted this many hours after they were made.
+        "EXPORT_RETENTION_HOURS": float(env.get("EXPORT_RETENTION_HOURS", 24)),
     }
     if overrides:
         config.update(overrides)

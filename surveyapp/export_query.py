@@ -29,7 +29,17 @@ from .exporting import ExportOptions, build_dataset, make_options, sha256_file, 
 from .exporting.pipeline import Dataset, ExportFiles, Timer, no_timer
 from .exporting.stored import AnswerColumns
 from .extensions import db
-from .models import Answer, ExportRecord, Participant, Response, School, SchoolClass, Study, Wave
+from .models import (
+    Answer,
+    ExportRecord,
+    Participant,
+    Response,
+    School,
+    SchoolClass,
+    Study,
+    Wave,
+    utcnow,
+)
 from .questionnaire.model import Questionnaire, localise
 
 CHUNK_ROWS = 50_000
@@ -230,11 +240,16 @@ def export_study(
     folder: Path,
     user_id: int | None = None,
     timer: Timer = no_timer,
+    record: ExportRecord | None = None,
+    stored_under: Path | None = None,
 ) -> ExportOutcome:
     """Run and log one export into ``folder``: ExportRecord plus an audit event, committed.
 
+    ``record``: a queued export's log entry to complete (a new one otherwise); with
+    ``stored_under``, the main file's path relative to it is kept for the download.
     ``timer(step)`` is entered around each step (queries, build, each format, zip): the
     benchmark measures through it."""
+    started = utcnow()
     study = study_or_error(study_key)
     known_waves = {w.key for w in study.waves}
     unknown = [w for w in options.waves if w not in known_waves]
@@ -266,14 +281,20 @@ def export_study(
     with timer("checksums"):
         checksums = {path.name: sha256_file(path) for path in files.all()}
     main = files.archive or files.files[0]
-    record = ExportRecord(
-        user_id=user_id,
-        study_key=key,
-        options={**options.as_record(), "files": checksums},
-        row_count=len(dataset.wide),
-        sha256=checksums[main.name],
-        filename=main.name,
-    )
+    if record is None:
+        record = ExportRecord(user_id=user_id, study_key=key)
+    record.options = {
+        **options.as_record(),
+        "files": checksums,
+        "protection": dataset.protection.summary(),
+        "warnings": list(dataset.codebook.warnings),
+    }
+    record.started_at = record.started_at or started
+    record.row_count = len(dataset.wide)
+    record.sha256 = checksums[main.name]
+    record.filename = main.name
+    record.status, record.error, record.finished_at = "done", "", utcnow()
+    record.path = main.relative_to(stored_under).as_posix() if stored_under else ""
     db.session.add(record)
     audit.record(
         user_id,

@@ -297,3 +297,13 @@ class ExportRecord(db.Model):
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
     filename: Mapped[str] = mapped_column(Text, default="")
+    # Web exports run off the request: queued -> running -> done | failed; a done export's
+    # file is deleted after EXPORT_RETENTION_HOURS (expired). Command-line exports are done.
+    status: Mapped[str] = mapped_column(String(10), default="done", index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    # The stored file, relative to the export folder under the instance folder ("" if none).
+    path: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Renewed by the worker that holds the export; a stale one means that process died.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -50,6 +50,20 @@ class ExportOptions:
             key: list(value) if isinstance(value, tuple) else value for key, value in data.items()
         }
 
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ExportOptions:
+        """The options :meth:`as_record` wrote (other keys of the log, such as ``files``,
+        are ignored); checked again, since a queued export runs later."""
+        fields = cls.__dataclass_fields__
+        values = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in record.items()
+            if key in fields
+        }
+        options = cls(**values)
+        check_options(options)
+        return options
+
 
 def _names(value: str | Iterable[str] | None) -> tuple[str, ...]:
     if value is None:

@@ -1,17 +1,15 @@
-"""Research area: choose and download an anonymised export, see the export log.
+"""Research area: queue an anonymised export, watch the export log, download the file.
 
-The view only orchestrates: the form's choices go to :func:`surveyapp.export_query.export_study`,
-which writes the files to a temporary folder on disk; the zip is streamed from there and the
-folder removed once the response is closed.
+The view only orchestrates. Posting the form queues the export
+(:func:`surveyapp.export_jobs.queue_export`); a worker thread makes it off the request. The
+log page shows each export's status, refreshed by a little script polling
+``exports/status`` (a plain reload link without JavaScript), and offers the zip once it is
+done. Downloads are for researchers and admins only and are logged.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
-from flask import current_app, flash, render_template, send_file
+from flask import flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,8 +18,21 @@ from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import audit
 from ..auth.access import roles_required
-from ..export_query import ExportError, export_study, options_for, policy_for
+from ..export_jobs import (
+    ACTIVE,
+    DONE,
+    EXPIRED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    queue_export,
+    recover_stale,
+    retention,
+    stored_file,
+)
+from ..export_query import options_for, policy_for
 from ..exporting import FORMATS, ExportOptionsError
 from ..exporting.options import FORMAT_NAMES, MIN_K
 from ..extensions import db
@@ -30,6 +41,8 @@ from ..models import ExportRecord, User
 from ..questionnaire.model import localise
 from . import bp
 from .views import RESEARCH_ROLES, study_or_404
+
+LOG_LENGTH = 20
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
     from wtforms import SelectChoice
@@ -120,32 +133,72 @@ def _catalog_questionnaires() -> dict:
     return get_catalog().questionnaires
 
 
+def status_label(record: ExportRecord) -> str:
+    if record.status == EXPIRED:
+        hours = int(retention().total_seconds() // 3600)
+        return _("Deleted (files are kept for %(hours)s hours)", hours=hours)
+    return {
+        QUEUED: _("Waiting"),
+        RUNNING: _("Being made"),
+        DONE: _("Ready"),
+        FAILED: _("Failed"),
+    }.get(record.status, record.status)
+
+
 def _history(study) -> list[tuple[ExportRecord, str]]:
     rows = db.session.execute(
         db.select(ExportRecord, User.username)
         .outerjoin(User, User.id == ExportRecord.user_id)
         .where(ExportRecord.study_key == study.key)
         .order_by(ExportRecord.at.desc(), ExportRecord.id.desc())
-        .limit(20)
+        .limit(LOG_LENGTH)
     ).all()
     return [(record, username or _("command line")) for record, username in rows]
+
+
+def _entry(record: ExportRecord) -> dict:
+    """One export as the status endpoint reports it."""
+    ready = stored_file(record) is not None
+    return {
+        "id": record.id,
+        "status": record.status,
+        "status_label": status_label(record),
+        "error": record.error or "",
+        "rows": record.row_count if record.status == DONE else None,
+        "protection": (record.options or {}).get("protection", ""),
+        "download_url": url_for("research.export_file", export_id=record.id) if ready else None,
+        "filename": record.filename,
+        "sha256": record.sha256,
+    }
+
+
+def _page(form: ExportForm, study, status: int = 200):
+    recover_stale()  # exports left running by a process that died are failed, with a message
+    history = _history(study)
+    return render_template(
+        "research/exports.html",
+        form=form,
+        history=history,
+        entries={record.id: _entry(record) for record, _who in history},
+        active=any(record.status in ACTIVE for record, _who in history),
+        retention_hours=int(retention().total_seconds() // 3600),
+    ), status
 
 
 @bp.route("/exports", methods=["GET"])
 @roles_required(*RESEARCH_ROLES)
 def exports():
     design, study = study_or_404()
-    form = _form(design, study)
-    return render_template("research/exports.html", form=form, history=_history(study))
+    return _page(_form(design, study), study)
 
 
-@bp.route("/exports/download", methods=["POST"])
+@bp.route("/exports", methods=["POST"])
 @roles_required(*RESEARCH_ROLES)
-def export_download():
+def export_queue():
     design, study = study_or_404()
     form = _form(design, study)
     if not form.validate_on_submit():
-        return render_template("research/exports.html", form=form, history=_history(study)), 400
+        return _page(form, study, 400)
     try:
         options = options_for(
             study,
@@ -163,37 +216,76 @@ def export_download():
         )
     except ExportOptionsError as exc:
         form.formats.errors = [*form.formats.errors, str(exc)]
-        return render_template("research/exports.html", form=form, history=_history(study)), 400
-    base = Path(current_app.config.get("EXPORT_DIR") or Path(current_app.instance_path) / "exports")
-    base.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="export-", dir=base))
-    try:
-        outcome = export_study(study.key, options, folder, user_id=current_user.id)
-    except (ExportError, ValueError) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        db.session.rollback()
-        flash(_("The export could not be made: %(reason)s", reason=str(exc)), "error")
-        return render_template("research/exports.html", form=form, history=_history(study)), 400
-    for warning in outcome.dataset.codebook.warnings:
-        flash(warning, "warning")
+        return _page(form, study, 400)
+    record = queue_export(study, options, current_user.id)
+    if options.include_free_text:
+        flash(
+            _(
+                "This export includes free-text answers. Pupils may have written names or "
+                "other identifying details: review them before sharing."
+            ),
+            "warning",
+        )
     flash(
         _(
-            "Export of %(rows)s rows made. Small-cell protection: %(summary)s.",
-            rows=outcome.record.row_count,
-            summary=outcome.dataset.protection.summary(),
+            "Export %(id)s is queued. The log below shows when it is ready to download.",
+            id=record.id,
         ),
         "info",
     )
-    # Open the zip, then delete the folder: the open handle streams the file from disk and
-    # its space is freed when the download ends, whatever happens to the connection.
-    handle = open(outcome.download, "rb")  # noqa: SIM115 - closed by the response
-    shutil.rmtree(folder, ignore_errors=True)
+    return redirect(url_for("research.exports", _anchor=f"export-{record.id}"), 303)
+
+
+@bp.route("/exports/status", methods=["GET"])
+@roles_required(*RESEARCH_ROLES)
+def export_status():
+    """The export log as JSON, for the page's progressive refresh."""
+    _design, study = study_or_404()
+    recover_stale()
+    history = _history(study)
+    return jsonify(
+        exports=[_entry(record) for record, _who in history],
+        active=any(record.status in ACTIVE for record, _who in history),
+    )
+
+
+@bp.route("/exports/<int:export_id>/download", methods=["GET"])
+@roles_required(*RESEARCH_ROLES)
+def export_file(export_id: int):
+    record = db.session.get(ExportRecord, export_id)
+    path = stored_file(record) if record is not None else None
+    if path is None:
+        if record is None:
+            flash(_("There is no export number %(id)s.", id=export_id), "error")
+        elif record.status in ACTIVE:
+            flash(_("Export %(id)s is not ready yet.", id=export_id), "error")
+        elif record.status == FAILED:
+            flash(_("Export %(id)s failed: %(error)s", id=export_id, error=record.error), "error")
+        else:
+            flash(
+                _(
+                    "The files of export %(id)s have been deleted; please make it again.",
+                    id=export_id,
+                ),
+                "error",
+            )
+        return redirect(url_for("research.exports"), 303)
+    audit.record(
+        current_user.id,
+        "export.download",
+        record.study_key,
+        export_id=record.id,
+        filename=record.filename,
+        sha256=record.sha256,
+    )
+    db.session.commit()
     response = send_file(
-        handle,
+        path,
         as_attachment=True,
-        download_name=outcome.download.name,
+        download_name=record.filename,
         mimetype="application/zip",
         max_age=0,
+        conditional=False,
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a555caec1cc9
+Revision ID: a019102cde38
 Revises: 
-Create Date: 2026-11-25 21:12:12.453383
+Create Date: 2026-11-25 22:20:24.621175
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a555caec1cc9'
+revision = 'a019102cde38'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -75,9 +75,18 @@ def upgrade():
     sa.Column('row_count', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('filename', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('path', sa.Text(), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=True),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.Column('heartbeat_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_export_record_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_export_record'))
     )
+    with op.batch_alter_table('export_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_record_status'), ['status'], unique=False)
+
     op.create_table('school',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('study_id', sa.Integer(), nullable=False),
@@ -227,6 +236,9 @@ def downgrade():
     op.drop_table('provision_return')
     op.drop_table('wave')
     op.drop_table('school')
+    with op.batch_alter_table('export_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_record_status'))
+
     op.drop_table('export_record')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_at'))
