@@ -63,6 +63,17 @@ def response_for(participant: Participant, wave: Wave) -> Response | None:
     ).scalar_one_or_none()
 
 
+def has_completed(participant: Participant, wave: Wave) -> bool:
+    response = response_for(participant, wave)
+    return response is not None and response.completed_at is not None
+
+
+def _stop(code: AccessCode, status: str) -> None:
+    """The code stops working: ``revoked`` (by a teacher, or the pupil left) or ``replaced``."""
+    code.status = status
+    code.revoked_at = utcnow()
+
+
 def live_code(participant: Participant, wave: Wave) -> AccessCode | None:
     """The participant's working (not revoked or replaced) code for the wave, if any."""
     return db.session.execute(
@@ -200,8 +211,7 @@ def replace_code(
         raise ParticipantError(
             _("%(label)s is marked as left: mark them as back first.", label=participant.label)
         )
-    response = response_for(participant, wave)
-    if response is not None and response.completed_at is not None:
+    if has_completed(participant, wave):
         raise ParticipantError(
             _(
                 "%(label)s has completed this wave: there is nothing to replace.",
@@ -210,8 +220,7 @@ def replace_code(
         )
     old = live_code(participant, wave)
     if old is not None:
-        old.status = "replaced"
-        old.revoked_at = utcnow()
+        _stop(old, "replaced")
         db.session.flush()  # the old code stops being live before the new one exists
     card = _new_code(participant, wave, actor_id)
     db.session.flush()
@@ -236,16 +245,14 @@ def revoke_code(
         raise ParticipantError(
             _("%(label)s has no working card for this wave.", label=participant.label)
         )
-    response = response_for(participant, wave)
-    if response is not None and response.completed_at is not None:
+    if has_completed(participant, wave):
         raise ParticipantError(
             _(
                 "%(label)s has completed this wave: a completed card cannot be revoked.",
                 label=participant.label,
             )
         )
-    code.status = "revoked"
-    code.revoked_at = utcnow()
+    _stop(code, "revoked")
     record(
         actor_id,
         "codes.revoke",
@@ -272,10 +279,8 @@ def mark_left(participant: Participant, actor_id: int | None, via: str = "web") 
         db.select(AccessCode).filter_by(participant_id=participant.id, status=LIVE)
     ).scalars()
     for code in codes:
-        response = response_for(participant, code.wave)
-        if response is None or response.completed_at is None:
-            code.status = "revoked"
-            code.revoked_at = utcnow()
+        if not has_completed(participant, code.wave):
+            _stop(code, "revoked")
             revoked.append(code.wave.key)
     record(
         actor_id,

@@ -33,6 +33,7 @@ try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
 except ImportError:  # pragma: no cover - older WTForms
     SelectChoice = None
 
+from .forms.fields import number_text
 from .questionnaire.model import (
     GridQuestion,
     InfoItem,
@@ -43,6 +44,7 @@ from .questionnaire.model import (
     SingleChoiceQuestion,
     TextQuestion,
     YesNoQuestion,
+    answer_keys,
 )
 
 
@@ -57,14 +59,14 @@ class CheckboxesField(SelectMultipleField):
 
 def _range_message(q: NumberQuestion) -> str:
     if q.min is not None and q.max is not None:
-        return _l("Enter a number from %(min)s to %(max)s.", min=_num(q.min), max=_num(q.max))
+        return _l(
+            "Enter a number from %(min)s to %(max)s.",
+            min=number_text(q.min),
+            max=number_text(q.max),
+        )
     if q.min is not None:
-        return _l("Enter a number of at least %(min)s.", min=_num(q.min))
-    return _l("Enter a number of at most %(max)s.", max=_num(q.max))
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+        return _l("Enter a number of at least %(min)s.", min=number_text(q.min))
+    return _l("Enter a number of at most %(max)s.", max=number_text(q.max))
 
 
 def _number_field(q: NumberQuestion, label: str, help_text: str) -> Field:
@@ -89,23 +91,15 @@ def _number_field(q: NumberQuestion, label: str, help_text: str) -> Field:
 def _bounds(q: NumberQuestion, step: str) -> dict[str, str]:
     kw = {"step": step}
     if q.min is not None:
-        kw["min"] = _num(q.min)
+        kw["min"] = number_text(q.min)
     if q.max is not None:
-        kw["max"] = _num(q.max)
+        kw["max"] = number_text(q.max)
     return kw
 
 
 def variables(questionnaire: Questionnaire) -> list[str]:
     """The answer variables in order: question ids, grid row ids in place of grids, no info."""
-    names = []
-    for q in questionnaire.questions():
-        if isinstance(q, InfoItem):
-            continue
-        if isinstance(q, GridQuestion):
-            names.extend(row.id for row in q.rows)
-        else:
-            names.append(q.id)
-    return names
+    return questionnaire.answer_keys()
 
 
 def build_form_class(questionnaire: Questionnaire, language: str) -> type[ReturnForm]:
@@ -196,8 +190,7 @@ def check_required(questionnaire: Questionnaire, form: ReturnForm) -> bool:
     for q in questionnaire.questions():
         if not q.required or isinstance(q, InfoItem):
             continue
-        names = [row.id for row in q.rows] if isinstance(q, GridQuestion) else [q.id]
-        for name in names:
+        for name in answer_keys(q):
             if name not in answers and not form[name].errors:
                 form[name].errors = [*form[name].errors, _l("Please answer this question.")]
                 ok = False
@@ -233,12 +226,7 @@ def layout(questionnaire: Questionnaire, form: ReturnForm, language: str) -> lis
     for page in questionnaire.pages:
         items = []
         for q in page.questions:
-            if isinstance(q, InfoItem):
-                fields = []
-            elif isinstance(q, GridQuestion):
-                fields = [form[row.id] for row in q.rows]
-            else:
-                fields = [form[q.id]]
+            fields = [form[key] for key in answer_keys(q)]
             unit = text(q.unit) if isinstance(q, NumberQuestion) else ""
             items.append(
                 LayoutItem(q.id, q.type, text(q.text), text(q.help), unit, q.required, fields)

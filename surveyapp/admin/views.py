@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from ..auth.access import roles_required
+from ..changes import commit_or_flash
 from ..extensions import db
 from ..models import AuditEvent, School, SchoolClass, User
 from . import bp
@@ -81,7 +81,8 @@ def user_new():
     form = UserForm()
     schools = _school_choices(form)
     if form.validate_on_submit():
-        try:
+        taken = _("The username '%(name)s' is taken.", name=form.username.data)
+        with commit_or_flash(AccountError, conflict=taken) as change:
             user = create_user(
                 form.username.data,
                 form.role.data,
@@ -89,14 +90,7 @@ def user_new():
                 [schools[i] for i in form.schools.data or []],
                 current_user.id,
             )
-            db.session.commit()
-        except AccountError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        except IntegrityError:
-            db.session.rollback()
-            flash(_("The username '%(name)s' is taken.", name=form.username.data), "error")
-        else:
+        if change.saved:
             flash(_("Account '%(name)s' created.", name=user.username), "info")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_new.html", form=form)
@@ -115,7 +109,7 @@ def user_edit(user_id: int):
     form = _user_edit_form(user)
     schools = _school_choices(form)
     if form.validate_on_submit():
-        try:
+        with commit_or_flash(AccountError) as change:
             update_user(
                 user,
                 form.role.data,
@@ -123,11 +117,7 @@ def user_edit(user_id: int):
                 bool(form.active.data),
                 current_user.id,
             )
-            db.session.commit()
-        except AccountError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+        if change.saved:
             flash(_("Account '%(name)s' saved.", name=user.username), "info")
             return redirect(url_for("admin.users"))
     return render_template(
@@ -140,13 +130,9 @@ def user_password(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with commit_or_flash(AccountError) as change:
             set_password(user, form.password.data, current_user.id)
-            db.session.commit()
-        except AccountError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+        if change.saved:
             flash(
                 _(
                     "New password set for '%(name)s'; their sessions are logged out.",
@@ -172,7 +158,8 @@ def schools():
     form = SchoolForm()
     _arm_choices(form)
     if form.validate_on_submit():
-        try:
+        clash = _("Someone added a school at the same moment; please try again.")
+        with commit_or_flash(school_svc.SchoolError, conflict=clash) as change:
             school = school_svc.create_school(
                 school_svc.current_study(),
                 form.name.data,
@@ -180,14 +167,7 @@ def schools():
                 current_user.id,
                 stratum=form.stratum.data,
             )
-            db.session.commit()
-        except school_svc.SchoolError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        except IntegrityError:
-            db.session.rollback()
-            flash(_("Someone added a school at the same moment; please try again."), "error")
-        else:
+        if change.saved:
             flash(_("School %(code)s %(name)s added.", code=school.code, name=school.name), "info")
             return redirect(url_for("admin.school", school_id=school.id))
     return render_template("admin/schools.html", schools=_all_schools(), form=form)
@@ -199,15 +179,11 @@ def school(school_id: int):
     form = SchoolForm(obj=None if request.method == "POST" else school)
     _arm_choices(form)
     if form.validate_on_submit():
-        try:
+        with commit_or_flash(school_svc.SchoolError) as change:
             school_svc.update_school(
                 school, form.name.data, form.arm.data or None, form.stratum.data, current_user.id
             )
-            db.session.commit()
-        except school_svc.SchoolError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+        if change.saved:
             flash(_("School %(code)s saved.", code=school.code), "info")
             return redirect(url_for("admin.school", school_id=school.id))
     return render_template(
@@ -223,18 +199,12 @@ def class_new(school_id: int):
     school = db.session.get(School, school_id) or abort(404)
     class_form = ClassForm(prefix="class")
     if class_form.validate_on_submit():
-        try:
+        clash = _("Someone added a class at the same moment; please try again.")
+        with commit_or_flash(school_svc.SchoolError, conflict=clash) as change:
             created = school_svc.create_class(
                 school, class_form.name.data, class_form.year_group.data, current_user.id
             )
-            db.session.commit()
-        except school_svc.SchoolError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        except IntegrityError:
-            db.session.rollback()
-            flash(_("Someone added a class at the same moment; please try again."), "error")
-        else:
+        if change.saved:
             flash(
                 _("Class %(name)s added as %(code)s.", name=created.name, code=created.code), "info"
             )

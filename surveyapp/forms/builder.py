@@ -107,6 +107,46 @@ def _choice_options(questionnaire: Questionnaire, question: Question, language: 
     )
 
 
+def _answer_field(
+    questionnaire: Questionnaire,
+    question: Question,
+    language: str,
+    text: str,
+    common: dict[str, Any],
+) -> tuple[str, AnswerField]:
+    """How a question with one answer key is displayed, and its field."""
+
+    def options() -> tuple[Option, ...]:
+        return _choice_options(questionnaire, question, language)
+
+    if isinstance(question, LikertQuestion):
+        display = questionnaire.scales[question.scale].display
+        return display, ChoiceAnswerField(text, display=display, options=options(), **common)
+    if isinstance(question, YesNoQuestion):
+        yes_no = (Option("1", str(YES), 1), Option("0", str(NO), 0))
+        return "yes_no", ChoiceAnswerField(text, display="yes_no", options=yes_no, **common)
+    if isinstance(question, SingleChoiceQuestion):
+        return "list", ChoiceAnswerField(text, display="list", options=options(), **common)
+    if isinstance(question, MultiChoiceQuestion):
+        return "checks", MultiAnswerField(text, display="checks", options=options(), **common)
+    if isinstance(question, NumberQuestion):
+        return "number", NumberAnswerField(
+            text,
+            display="number",
+            minimum=question.min,
+            maximum=question.max,
+            integer=question.integer,
+            unit=questionnaire.text(question.unit, language) if question.unit else "",
+            **common,
+        )
+    if isinstance(question, TextQuestion):
+        display = "long_text" if question.long else "text"
+        return display, TextAnswerField(
+            text, display=display, max_length=question.max_length, long=question.long, **common
+        )
+    raise TypeError(f"unknown question type {question.type!r}")  # pragma: no cover - closed union
+
+
 def build_page_form(
     questionnaire: Questionnaire,
     page: Page,
@@ -163,83 +203,11 @@ def build_page_form(
                         ),
                     )
                 )
-        elif isinstance(question, LikertQuestion):
-            block.display = questionnaire.scales[question.scale].display
-            unbound.append(
-                (
-                    question.id,
-                    ChoiceAnswerField(
-                        text,
-                        display=block.display,
-                        options=_choice_options(questionnaire, question, language),
-                        **common,
-                    ),
-                )
+        else:
+            block.display, answer_field = _answer_field(
+                questionnaire, question, language, text, common
             )
-        elif isinstance(question, YesNoQuestion):
-            block.display = "yes_no"
-            options = (Option("1", str(YES), 1), Option("0", str(NO), 0))
-            unbound.append(
-                (question.id, ChoiceAnswerField(text, display="yes_no", options=options, **common))
-            )
-        elif isinstance(question, SingleChoiceQuestion):
-            block.display = "list"
-            unbound.append(
-                (
-                    question.id,
-                    ChoiceAnswerField(
-                        text,
-                        display="list",
-                        options=_choice_options(questionnaire, question, language),
-                        **common,
-                    ),
-                )
-            )
-        elif isinstance(question, MultiChoiceQuestion):
-            block.display = "checks"
-            unbound.append(
-                (
-                    question.id,
-                    MultiAnswerField(
-                        text,
-                        display="checks",
-                        options=_choice_options(questionnaire, question, language),
-                        **common,
-                    ),
-                )
-            )
-        elif isinstance(question, NumberQuestion):
-            block.display = "number"
-            unbound.append(
-                (
-                    question.id,
-                    NumberAnswerField(
-                        text,
-                        display="number",
-                        minimum=question.min,
-                        maximum=question.max,
-                        integer=question.integer,
-                        unit=questionnaire.text(question.unit, language) if question.unit else "",
-                        **common,
-                    ),
-                )
-            )
-        elif isinstance(question, TextQuestion):
-            block.display = "long_text" if question.long else "text"
-            unbound.append(
-                (
-                    question.id,
-                    TextAnswerField(
-                        text,
-                        display=block.display,
-                        max_length=question.max_length,
-                        long=question.long,
-                        **common,
-                    ),
-                )
-            )
-        else:  # pragma: no cover - the model's union is closed
-            raise TypeError(f"unknown question type {question.type!r}")
+            unbound.append((question.id, answer_field))
         block.field_names = [name for name, _ in unbound[first_field:]]
         blocks.append(block)
 

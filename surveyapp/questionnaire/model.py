@@ -147,6 +147,15 @@ Question = Annotated[
 YES_NO_CODES = {"yes": 1, "no": 0}
 
 
+def answer_keys(question: Question) -> list[str]:
+    """The keys a question stores its answers under: its id, a grid's row ids, none for info."""
+    if isinstance(question, InfoItem):
+        return []
+    if isinstance(question, GridQuestion):
+        return [row.id for row in question.rows]
+    return [question.id]
+
+
 class Page(Strict):
     id: VariableName
     title: Text | None = None
@@ -191,6 +200,10 @@ class Questionnaire(Strict):
 
     def questions(self) -> list[Question]:
         return [q for page in self.pages for q in page.questions]
+
+    def answer_keys(self) -> list[str]:
+        """Every answer key in questionnaire order (question ids, grid row ids, no info)."""
+        return [key for q in self.questions() for key in answer_keys(q)]
 
     def question(self, question_id: str) -> Question:
         for q in self.questions():

@@ -15,16 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .conditions import evaluate
-from .model import GridQuestion, InfoItem, Page, Question, Questionnaire
-
-
-def answer_keys(question: Question) -> list[str]:
-    """The keys a question stores its answers under: its id, a grid's row ids, none for info."""
-    if isinstance(question, InfoItem):
-        return []
-    if isinstance(question, GridQuestion):
-        return [row.id for row in question.rows]
-    return [question.id]
+from .model import Page, Question, Questionnaire, answer_keys
 
 
 def is_visible(question: Question, answers: Mapping[str, Any]) -> bool:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.access import roles_required
+from ..changes import commit_or_flash
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Wave
@@ -45,13 +46,9 @@ def wave_action(wave_id: int, action: str):
     wave = db.session.get(Wave, wave_id)
     if wave is None or wave.study_id != study.id:
         abort(404)
-    try:
+    with commit_or_flash(WaveError) as change:
         set_wave_state(wave, action, user_id=current_user.id, via="web")
-    except WaveError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if change.saved:
         messages = {
             "open": _("The wave '%(label)s' is open: cards can be issued.", label=wave.label),
             "close": _(

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from .. import provision
 from ..auth.access import roles_required, school_or_404, visible_school_ids
+from ..changes import commit_or_flash
 from ..cohorts import current_design
 from ..extensions import db
 from ..i18n import current_language
@@ -82,7 +83,7 @@ def provision_edit(school_id: int, term: str):
         if valid and submit:
             valid = check_required(questionnaire, form)
         if valid:
-            try:
+            with commit_or_flash(provision.ProvisionError) as change:
                 provision.save_return(
                     school,
                     term,
@@ -91,11 +92,7 @@ def provision_edit(school_id: int, term: str):
                     current_user,
                     submit=submit,
                 )
-            except provision.ProvisionError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
+            if change.saved:
                 if submit:
                     flash(
                         _(

@@ -13,7 +13,6 @@ import secrets
 from flask import abort, flash, jsonify, make_response, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from ..admin.forms import choices
 from ..auth.access import (
@@ -26,6 +25,7 @@ from ..auth.access import (
 )
 from ..auth.forms import EmptyForm
 from ..cards import build_cards, sheet_pages
+from ..changes import commit_or_flash
 from ..extensions import db
 from ..models import School, SchoolClass, Wave
 from ..participants import (
@@ -138,19 +138,10 @@ def issue(class_id: int, wave_id: int):
                 "error",
             )
             return redirect(back_url)
-        try:
+        clash = _("Cards for this class were being issued at the same moment; please try again.")
+        with commit_or_flash(ParticipantError, conflict=clash) as change:
             issued = issue_cards(school_class, wave, form.count.data, current_user.id)
-            db.session.commit()
-        except ParticipantError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        except IntegrityError:
-            db.session.rollback()
-            flash(
-                _("Cards for this class were being issued at the same moment; please try again."),
-                "error",
-            )
-        else:
+        if change.saved:
             session["issued_batches"] = (used + [form.batch.data])[-BATCHES_REMEMBERED:]
             title = _("%(cls)s, %(wave)s", cls=school_class.name, wave=wave.label)
             return _sheet_response(issued, title, back_url)
@@ -210,12 +201,9 @@ def reprint(class_id: int, wave_id: int):
         return redirect(back_url)
     chosen = set(form.participants.data)
     participants = [p for p in school_class.participants if p.id in chosen]
-    try:
+    with commit_or_flash(ParticipantError, conflict=_("Please try again.")) as change:
         issued = [replace_code(p, wave, current_user.id) for p in participants]
-        db.session.commit()
-    except (ParticipantError, IntegrityError) as exc:
-        db.session.rollback()
-        flash(str(exc) if isinstance(exc, ParticipantError) else _("Please try again."), "error")
+    if not change.saved:
         return redirect(back_url)
     title = _("%(cls)s, %(wave)s: new cards", cls=school_class.name, wave=wave.label)
     return _sheet_response(issued, title, back_url)
@@ -228,12 +216,9 @@ def replace(participant_id: str, wave_id: int):
     back_url = url_for("teacher.progress", class_id=participant.class_id, wave_id=wave.id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with commit_or_flash(ParticipantError, conflict=_("Please try again.")) as change:
         card = replace_code(participant, wave, current_user.id)
-        db.session.commit()
-    except (ParticipantError, IntegrityError) as exc:
-        db.session.rollback()
-        flash(str(exc) if isinstance(exc, ParticipantError) else _("Please try again."), "error")
+    if not change.saved:
         return redirect(back_url)
     title = _("New card for %(label)s", label=participant.label)
     return _sheet_response([card], title, back_url)
@@ -245,13 +230,9 @@ def revoke(participant_id: str, wave_id: int):
     wave = wave_for_school_or_404(wave_id, participant.school)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with commit_or_flash(ParticipantError) as change:
         revoke_code(participant, wave, current_user.id)
-        db.session.commit()
-    except ParticipantError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if change.saved:
         flash(_("The card of %(label)s no longer works.", label=participant.label), "info")
     return redirect(url_for("teacher.progress", class_id=participant.class_id, wave_id=wave.id))
 
@@ -261,13 +242,9 @@ def _participant_action(participant_id: str, action) -> str:
     class_id = participant.class_id
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with commit_or_flash(ParticipantError) as change:
         message = action(participant)
-        db.session.commit()
-    except ParticipantError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if change.saved:
         flash(message, "info")
     return redirect(url_for("teacher.class_detail", class_id=class_id))
 
@@ -304,13 +281,9 @@ def move(participant_id: str):
         flash(_("Choose one of this school's other classes."), "error")
         return redirect(url_for("teacher.class_detail", class_id=old_class_id))
     new_class = class_or_404(form.class_id.data)
-    try:
+    with commit_or_flash(ParticipantError) as change:
         move_participant(participant, new_class, current_user.id)
-        db.session.commit()
-    except ParticipantError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if change.saved:
         flash(
             _(
                 "%(label)s is now in %(cls)s (same pupil number).",

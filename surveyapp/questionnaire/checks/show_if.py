@@ -17,9 +17,8 @@ from ..condition_tree import (
     Literal,
     walk,
 )
+from ..model import YES_NO_CODES as YES_NO
 from .base import Answerable, CheckerBase, show
-
-YES_NO = {"yes": 1, "no": 0}
 
 
 class ShowIfChecks(CheckerBase):
