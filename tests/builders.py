@@ -18,10 +18,14 @@ Import as ``from tests.builders import ...``. The export tests keep their own da
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, g
+from werkzeug.serving import make_server
 
 from surveyapp.admin import schools as school_svc
 from surveyapp.admin.accounts import create_user
@@ -114,6 +118,19 @@ def log_in(client, user: User) -> None:
     # The `app` fixture keeps one app context (and so one `g`) for the whole test, and
     # Flask-Login caches the user of the previous request in it: forget that one.
     g.pop("_login_user", None)
+
+
+@contextmanager
+def threaded_server(app) -> Iterator[str]:
+    """The app behind a real threaded werkzeug server on a free loopback port; its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 # --------------------------------------------------------------------------- study and waves

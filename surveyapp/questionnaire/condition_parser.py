@@ -8,7 +8,7 @@ leftmost problem first: tokens are produced one at a time as the parser asks for
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,18 +207,20 @@ class _Parser:
         return node
 
     def parse_or(self) -> Node:
-        operands = [self.parse_and()]
-        while self.is_keyword("or"):
-            self.advance()
-            operands.append(self.parse_and())
-        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+        return self.parse_chain("or", self.parse_and, Or)
 
     def parse_and(self) -> Node:
-        operands = [self.parse_not()]
-        while self.is_keyword("and"):
+        return self.parse_chain("and", self.parse_not, And)
+
+    def parse_chain(
+        self, word: str, parse_operand: Callable[[], Node], node: type[And] | type[Or]
+    ) -> Node:
+        """``operand (word operand)*``: one node for the whole chain, or the lone operand."""
+        operands = [parse_operand()]
+        while self.is_keyword(word):
             self.advance()
-            operands.append(self.parse_not())
-        return operands[0] if len(operands) == 1 else And(tuple(operands))
+            operands.append(parse_operand())
+        return operands[0] if len(operands) == 1 else node(tuple(operands))
 
     def parse_not(self) -> Node:
         if self.is_keyword("not"):

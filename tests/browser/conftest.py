@@ -9,11 +9,11 @@ The server is werkzeug in a thread, serving the same app (and test database) as 
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.builders import threaded_server
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,12 +48,8 @@ def browser():
 
 @pytest.fixture(scope="session")
 def live_server(_migrated_app):
-    server = make_server("127.0.0.1", 0, _migrated_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with threaded_server(_migrated_app) as url:
+        yield url
 
 
 @pytest.fixture

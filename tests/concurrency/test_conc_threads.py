@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from surveyapp.extensions import db
 from surveyapp.models import Response
+from tests.builders import threaded_server
 from tests.concurrency.outcome import check_outcome, snapshot
 from tests.concurrency.pupil_world import build_world, forget_questionnaire
 from tests.concurrency.tablet import (
@@ -86,12 +86,8 @@ def test_tablets_as_test_clients_share_one_code(app, world, capsys):
 @pytest.fixture
 def served(app):
     """The test app behind a real threaded werkzeug server on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with threaded_server(app) as url:
+        yield url
 
 
 def test_tablets_over_real_http_share_one_code(app, world, served, capsys):

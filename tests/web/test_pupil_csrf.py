@@ -6,6 +6,7 @@ from tests.builders import csrf_from, page_token_from, stored_answers
 from tests.web.test_pupil_support import (  # noqa: F401
     CODES,
     begin,
+    post_from_page,
     pupil_world_fixture,
     submit_page,
 )
@@ -44,16 +45,7 @@ def test_a_bad_token_redraws_the_page_with_the_answers_and_a_fresh_token(client,
     participant = pupil_world.participants[0]
     assert "instrument" not in stored_answers(participant.id)  # nothing saved without a token
     # Pressing Next again on the redrawn page saves the answers.
-    again = client.post(
-        "/q/p_instrument",
-        data={
-            "csrf_token": csrf_from(redrawn),
-            "page_token": page_token_from(redrawn),
-            "action": "next",
-            "instrument": "2",
-            "practice": "3",
-        },
-    )
+    again = post_from_page(client, "p_instrument", redrawn, {"instrument": "2", "practice": "3"})
     assert again.status_code == 302
     assert stored_answers(participant.id)["instrument"] == (2, False)
 
@@ -63,28 +55,12 @@ def test_a_lost_session_is_recovered_from_the_page_it_was_drawn_for(app, pupil_w
     _to_instrument_page(tablet)
     html = _page(tablet)
     overnight = app.test_client()  # the session cookie is gone; the page is still on screen
-    reply = overnight.post(
-        "/q/p_instrument",
-        data={
-            "csrf_token": csrf_from(html),
-            "page_token": page_token_from(html),
-            "action": "next",
-            "instrument": "1",
-        },
-    )
+    reply = post_from_page(overnight, "p_instrument", html, {"instrument": "1"})
     assert reply.status_code == 400
     redrawn = reply.get_data(as_text=True)
     assert NOTICE in redrawn
     assert 'name="instrument" value="1" checked' in redrawn
-    again = overnight.post(
-        "/q/p_instrument",
-        data={
-            "csrf_token": csrf_from(redrawn),
-            "page_token": page_token_from(redrawn),
-            "action": "next",
-            "instrument": "1",
-        },
-    )
+    again = post_from_page(overnight, "p_instrument", redrawn, {"instrument": "1"})
     assert again.status_code == 302
     assert again.headers["Location"] == "/q/p_home"
     assert stored_answers(pupil_world.participants[0].id)["instrument"] == (1, False)
@@ -111,15 +87,7 @@ def test_a_stale_page_cannot_restore_a_lost_session(app, pupil_world):
     finally:
         app.config["PAGE_TOKEN_RECOVERY_SECONDS"] = 3 * 3600
     # The pupil's own tablet (session intact) still works with the same page.
-    again = tablet.post(
-        "/q/p_instrument",
-        data={
-            "csrf_token": csrf_from(html),
-            "page_token": page_token_from(html),
-            "action": "next",
-            "instrument": "1",
-        },
-    )
+    again = post_from_page(tablet, "p_instrument", html, {"instrument": "1"})
     assert again.status_code == 302
 
 

@@ -11,6 +11,7 @@ from tests.web.test_pupil_support import (  # noqa: F401
     begin,
     choose_language,
     enter_code,
+    post_from_page,
     pupil_world_fixture,
     submit_page,
 )
@@ -182,15 +183,7 @@ def test_back_button_resubmit_of_an_earlier_page_updates_that_answer(client, pup
     begin(client)
     old_page = client.get("/q/p_like").get_data(as_text=True)  # the page the browser keeps
     run_all(client, FULL_RUN[:4])
-    reply = client.post(
-        "/q/p_like",
-        data={
-            "csrf_token": csrf_from(old_page),
-            "page_token": page_token_from(old_page),
-            "action": "next",
-            "like_music": "2",
-        },
-    )
+    reply = post_from_page(client, "p_like", old_page, {"like_music": "2"})
     assert reply.status_code == 302
     assert reply.headers["Location"] == "/q/p_plays"
     stored = stored_answers(pupil_world.participants[0].id)
@@ -220,15 +213,7 @@ def test_a_completed_response_cannot_be_changed(app, pupil_world):
     before = stored_answers(participant.id)
     completed_at = response_of(participant.id).completed_at
     # Tablet A still shows an earlier page: a later POST changes nothing.
-    reply = tablet_a.post(
-        "/q/p_like",
-        data={
-            "csrf_token": csrf_from(stale),
-            "page_token": page_token_from(stale),
-            "action": "next",
-            "like_music": "1",
-        },
-    )
+    reply = post_from_page(tablet_a, "p_like", stale, {"like_music": "1"})
     assert reply.status_code == 409
     assert "You have already finished" in reply.get_data(as_text=True)
     assert stored_answers(participant.id) == before
@@ -271,15 +256,7 @@ def test_a_page_left_open_from_an_earlier_pupil_never_writes_into_the_next(clien
     begin(client, CODES[0])
     old_page = client.get("/q/p_like").get_data(as_text=True)
     begin(client, CODES[1])  # the next pupil on the same tablet
-    reply = client.post(
-        "/q/p_like",
-        data={
-            "csrf_token": csrf_from(old_page),
-            "page_token": page_token_from(old_page),
-            "action": "next",
-            "like_music": "4",
-        },
-    )
+    reply = post_from_page(client, "p_like", old_page, {"like_music": "4"})
     assert reply.status_code == 409
     assert "left open from before" in reply.get_data(as_text=True)
     assert stored_answers(pupil_world.participants[0].id) == {}

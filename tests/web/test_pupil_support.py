@@ -172,10 +172,17 @@ def begin(client, code: str = CODES[0], lang: str = "en"):
     )
 
 
-def submit_page(client, page_id: str, answers: dict, action: str = "next", follow=False):
-    """Post a page as the browser would, with fresh tokens from a GET of it."""
-    page = client.get(f"/q/{page_id}")
-    html = page.get_data(as_text=True)
+def post_from_page(
+    client, page_id: str, html: str, answers: dict, action: str = "next", follow=False
+):
+    """Post ``answers`` from the page as it was drawn (``html``), with the tokens it carries:
+    what a browser sends from a page kept on screen, in its history or in another tab."""
     data = {"csrf_token": csrf_from(html), "page_token": page_token_from(html), "action": action}
     data.update(answers)
     return client.post(f"/q/{page_id}", data=data, follow_redirects=follow)
+
+
+def submit_page(client, page_id: str, answers: dict, action: str = "next", follow=False):
+    """Post a page as the browser would, with fresh tokens from a GET of it."""
+    html = client.get(f"/q/{page_id}").get_data(as_text=True)
+    return post_from_page(client, page_id, html, answers, action, follow)
