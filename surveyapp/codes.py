@@ -96,9 +96,7 @@ def code_state(access) -> CodeState:
     if access.status == "replaced":
         return CodeState.REPLACED
     response = db.session.execute(
-        db.select(Response).filter_by(
-            participant_id=access.participant_id, wave_id=access.wave_id
-        )
+        db.select(Response).filter_by(participant_id=access.participant_id, wave_id=access.wave_id)
     ).scalar_one_or_none()
     if response is not None and response.completed_at is not None:
         return CodeState.COMPLETED
