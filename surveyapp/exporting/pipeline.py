@@ -32,15 +32,8 @@ from .frames import (
 )
 from .options import ExportOptions, check_options
 from .variables import SCORE, TEXT, Variable, export_variables, languages_of
-from .writers import (
-    write_csv,
-    write_dta,
-    write_long,
-    write_parquet,
-    write_sav,
-    write_xlsx,
-    write_zip,
-)
+from .writers import write_csv, write_dta, write_long, write_parquet, write_sav, write_zip
+from .xlsx import write_xlsx
 
 SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "sav": ".sav", "dta": ".dta", "parquet": ".parquet"}
 

@@ -2,14 +2,13 @@
 
 Every file carries the labels its format can hold: SPSS and Stata get variable labels, value
 labels and declared missing values (SPSS user-missing -99/-98/-97; Stata extended missing
-.a/.b/.c); Excel gets a codebook sheet; Parquet gets the labels as field metadata; CSV relies
-on the codebook and ``datapackage.json`` beside it.
+.a/.b/.c); Excel (:mod:`surveyapp.exporting.xlsx`) gets a codebook sheet; Parquet gets the
+labels as field metadata; CSV relies on the codebook and ``datapackage.json`` beside it.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,10 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
-from .codebook import Codebook
 from .missing import MISSING_LABELS, STATA_LETTERS
 from .variables import META, TEXT, Variable
 
@@ -30,8 +26,6 @@ STATA_LABEL_MAX = 80
 # Fast deflate: level 1 is several times quicker than the default 6 and only slightly larger
 # on this kind of data (many short repeated codes).
 ZIP_LEVEL = 1
-XLSX_CHUNK_ROWS = 10_000
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _integer_columns(variables: Sequence[Variable]) -> list[str]:
@@ -199,99 +193,6 @@ def write_dta(
         variable_value_labels=value_labels,
         missing_user_values=missing,
     )
-    return path
-
-
-# ------------------------------------------------------------------ Excel
-
-
-def _xml_text(series: pd.Series) -> pd.Series:
-    text = series.astype(str).str.replace(_XML_ILLEGAL, "", regex=True)
-    return text.str.replace("&", "&amp;").str.replace("<", "&lt;").str.replace(">", "&gt;")
-
-
-def _sheet_cells(chunk: pd.DataFrame, first_row: int, numeric: set[str]) -> pd.Series:
-    """The ``<row>`` XML of each row of ``chunk``, built column by column (vectorised)."""
-    row_numbers = pd.Series(
-        np.arange(first_row, first_row + len(chunk)).astype(str), index=chunk.index
-    )
-    # Cells carry no reference (it is optional): they follow in order, blanks as <c/>.
-    cells = ['<row r="' + row_numbers + '">']
-    for name in chunk.columns:
-        column = chunk[name]
-        if name in numeric:
-            cell = "<c><v>" + column.astype(str) + "</v></c>"
-        else:
-            cell = (
-                '<c t="inlineStr"><is><t xml:space="preserve">'
-                + _xml_text(column)
-                + "</t></is></c>"
-            )
-        cells.append(cell.where(column.notna(), "<c/>"))
-    return pd.Series(
-        ["".join(parts) + "</row>" for parts in zip(*cells, strict=True)], index=chunk.index
-    )
-
-
-def _data_sheet_xml(frame: pd.DataFrame, numeric: set[str], out) -> None:
-    last = f"{get_column_letter(max(1, frame.shape[1]))}{len(frame) + 1}"
-    out.write(
-        (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<dimension ref="A1:{last}"/>'
-            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-            'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>'
-        ).encode()
-    )
-    header = pd.DataFrame([list(frame.columns)], columns=frame.columns)
-    out.write("".join(_sheet_cells(header, 1, set())).encode("utf-8"))
-    for start in range(0, len(frame), XLSX_CHUNK_ROWS):
-        chunk = frame.iloc[start : start + XLSX_CHUNK_ROWS]
-        out.write("".join(_sheet_cells(chunk, start + 2, numeric)).encode("utf-8"))
-    out.write(b"</sheetData></worksheet>")
-
-
-def write_xlsx(
-    frame: pd.DataFrame, variables: Sequence[Variable], codebook: Codebook, path: Path
-) -> Path:
-    """openpyxl writes the workbook and the codebook sheets; the data sheet, which can hold
-    millions of cells, is streamed as sheet XML in chunks (openpyxl's per-cell objects would
-    take minutes at 100,000 rows)."""
-    data = typed_frame(frame, variables)
-    numeric = {c for c in data.columns if pd.api.types.is_numeric_dtype(data[c])}
-    skeleton = path.with_suffix(".skeleton.xlsx")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "data"
-    for title, table in (("codebook", codebook.table()), ("constructs", codebook.alpha_table())):
-        sheet = wb.create_sheet(title)
-        sheet.append(list(table.columns))
-        for row in table.itertuples(index=False):
-            sheet.append([None if (isinstance(x, float) and np.isnan(x)) else x for x in row])
-        sheet.freeze_panes = "B2"
-    about = wb.create_sheet("about")
-    about.append(["rows", codebook.rows])
-    about.append(["small-cell protection", codebook.protection.summary()])
-    for warning in codebook.warnings:
-        about.append(["warning", warning])
-    for note in codebook.notes:
-        about.append(["note", note])
-    wb.save(skeleton)
-    try:
-        with (
-            zipfile.ZipFile(skeleton) as src,
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst,
-        ):
-            for item in src.infolist():
-                if item.filename == "xl/worksheets/sheet1.xml":
-                    with dst.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
-                        _data_sheet_xml(data, numeric, out)
-                else:
-                    dst.writestr(item, src.read(item.filename))
-    finally:
-        skeleton.unlink(missing_ok=True)
     return path
 
 

@@ -82,3 +82,30 @@ def test_zip_holds_every_file_and_the_long_format(q, tmp_path):
     assert pd.read_parquet(tmp_path / "study_export_long.parquet").shape[0] == len(long)
     checksums = files.checksums()
     assert set(checksums) == names | {"study_export.zip"}
+
+
+def test_xlsx_sheet_xml_of_odd_values_reads_back(tmp_path):
+    from surveyapp.exporting.anonymise import ProtectionReport
+    from surveyapp.exporting.codebook import Codebook, alpha_frame
+    from surveyapp.exporting.xlsx import write_xlsx
+
+    frame = pd.DataFrame(
+        {
+            "score": [1.5, float("inf"), float("nan"), -97.0, 1e-5],
+            "note": ["a & b", "<tag>", None, "line\nbreak\x0b", "ünïcode ✓"],
+            "count": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        }
+    )
+    codebook = Codebook("t", "en", ["en"], [], alpha_frame([]), ProtectionReport(5, []), {}, 5)
+    path = write_xlsx(frame, [], codebook, tmp_path / "odd.xlsx", {"extra": frame.head(2)})
+    back = pd.read_excel(path, sheet_name="data")
+    assert back["score"].tolist()[0] == 1.5 and back["score"].tolist()[3:] == [-97.0, 1e-5]
+    assert back["score"].isna().tolist() == [False, True, True, False, False]  # inf: blank
+    assert back["note"].tolist()[:2] == ["a & b", "<tag>"] and pd.isna(back["note"][2])
+    assert back["note"].tolist()[3:] == ["line\nbreak", "ünïcode ✓"]
+    assert back["count"].isna().tolist() == [False, True, False, False, False]
+    assert load_workbook(path, read_only=True).sheetnames == [
+        "data", "extra", "codebook", "constructs", "about"
+    ]  # fmt: skip
+    empty = write_xlsx(frame.iloc[:0], [], codebook, tmp_path / "empty.xlsx")
+    assert list(pd.read_excel(empty, sheet_name="data").columns) == ["score", "note", "count"]
