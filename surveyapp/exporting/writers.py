@@ -128,48 +128,53 @@ def write_sav(
 # ------------------------------------------------------------------ Stata
 
 
-SNIFF_ROWS = 100  # narwhals (used by pyreadstat) guesses an object column's type from its head
+_LETTERS = sorted(set(STATA_LETTERS.values()))
+
+
+def _with_letters(values: np.ndarray) -> pd.Categorical:
+    """A numeric column whose missing codes are Stata's letters, as a categorical whose
+    categories are the numbers first, then the letters.
+
+    pyreadstat writes a categorical's values (not its codes) and decides a column's type
+    from its categories; narwhals, which it uses, guesses the type of a plain object column
+    from its first 100 values, so a column starting with 100 withheld values would be taken
+    for text. The categories always start with the numbers (when there are any), so the
+    column is written as numbers with tagged missing values, and every row keeps its place.
+    """
+    letter_of = np.full(len(values), -1)
+    for code, letter in STATA_LETTERS.items():
+        letter_of[values == code] = _LETTERS.index(letter)
+    is_letter = letter_of >= 0
+    numbers = ~is_letter & ~np.isnan(values)
+    distinct = np.unique(values[numbers])
+    codes = np.full(len(values), -1, dtype=np.int64)
+    codes[numbers] = np.searchsorted(distinct, values[numbers])
+    codes[is_letter] = len(distinct) + letter_of[is_letter]
+    categories = pd.Index([*distinct.tolist(), *_LETTERS], dtype=object)
+    return pd.Categorical.from_codes(codes, categories=categories)
 
 
 def stata_frame(
     frame: pd.DataFrame, variables: Sequence[Variable]
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Missing codes become Stata extended missing letters (``.a`` ...); strings plain text.
-
-    Rows keep the wide order, except that a few may move to the top: pyreadstat decides
-    whether an object column (numbers mixed with missing letters) is numeric from its first
-    100 values, so a column whose head holds only letters (say, a quasi-identifier withheld
-    for the whole first class) would be taken for text and refused. For each such column its
-    first row with a number is lifted to the top; the codebook notes it.
-    """
+    """Missing codes become Stata extended missing values (``.a`` ``.b`` ``.c``); strings
+    plain text; rows keep the order of every other format."""
     data = frame.copy()
     missing: dict[str, list[str]] = {}
-    lift: set[int] = set()
-    letters = sorted(set(STATA_LETTERS.values()))
     for v in variables:
         if v.name not in data:
             continue
         if v.storage == "string" or v.kind == TEXT:
             data[v.name] = data[v.name].astype(object).where(data[v.name].notna(), "").astype(str)
             continue
-        column = pd.to_numeric(data[v.name], errors="coerce").astype("float64")
-        codes = column.isin(list(STATA_LETTERS)).to_numpy() if v.has_missing_codes else None
-        if codes is None or not codes.any():
+        column = pd.to_numeric(data[v.name], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+        if v.has_missing_codes and np.isin(column, list(STATA_LETTERS)).any():
+            data[v.name] = _with_letters(column)
+            missing[v.name] = _LETTERS
+        else:
             data[v.name] = column
-            continue
-        raw = column.to_numpy()
-        as_object = raw.astype(object)
-        for code, letter in STATA_LETTERS.items():
-            as_object[raw == code] = letter
-        data[v.name] = as_object
-        missing[v.name] = letters
-        numbers = ~codes & ~np.isnan(raw)
-        if numbers.any() and not numbers[:SNIFF_ROWS].any() and codes[:SNIFF_ROWS].any():
-            lift.add(int(np.flatnonzero(numbers)[0]))
-    if lift:
-        lifted = np.array(sorted(lift))
-        order = np.concatenate([lifted, np.delete(np.arange(len(data)), lifted)])
-        data = data.iloc[order].reset_index(drop=True)
     return data, missing
 
 

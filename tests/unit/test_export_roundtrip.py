@@ -61,8 +61,11 @@ def read_back(path: Path) -> pd.DataFrame:
         return pyreadstat.read_sav(str(path), user_missing=True)[0]
     frame = pyreadstat.read_dta(str(path), user_missing=True)[0]
     for column in frame.columns:
-        if frame[column].dtype == object and frame[column].isin(list(STATA_CODES)).any():
-            frame[column] = pd.to_numeric(frame[column].replace(STATA_CODES), errors="coerce")
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values) and values.isin(list(STATA_CODES)).any():
+            frame[column] = pd.to_numeric(
+                values.astype(object).replace(STATA_CODES), errors="coerce"
+            )
     return frame
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 from frictionless import validate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_export_fixtures import input_frames, questionnaire
 
@@ -109,3 +112,87 @@ def test_xlsx_sheet_xml_of_odd_values_reads_back(tmp_path):
     ]  # fmt: skip
     empty = write_xlsx(frame.iloc[:0], [], codebook, tmp_path / "empty.xlsx")
     assert list(pd.read_excel(empty, sheet_name="data").columns) == ["score", "note", "count"]
+
+
+STATA_CODES = {"a": -99, "b": -98, "c": -97}
+
+
+def read_every_format(folder, name: str) -> dict[str, pd.DataFrame]:
+    """Every data file read back by a reader that is not ours; Stata's letters as codes."""
+    import pyreadstat
+
+    frames = {
+        "csv": pd.read_csv(folder / f"{name}.csv"),
+        "xlsx": pd.read_excel(folder / f"{name}.xlsx", sheet_name="data"),
+        "parquet": pd.read_parquet(folder / f"{name}.parquet"),
+        "sav": pyreadstat.read_sav(str(folder / f"{name}.sav"), user_missing=True)[0],
+    }
+    dta = pyreadstat.read_dta(str(folder / f"{name}.dta"), user_missing=True)[0]
+    for column in dta.columns:
+        values = dta[column]
+        if not pd.api.types.is_numeric_dtype(values) and values.isin(list(STATA_CODES)).any():
+            dta[column] = pd.to_numeric(values.astype(object).replace(STATA_CODES), errors="coerce")
+    frames["dta"] = dta
+    return frames
+
+
+@pytest.mark.parametrize("leading", [0, 99, 100, 150, 300])
+def test_rows_keep_their_order_in_every_format_whatever_the_missing_codes(q, tmp_path, leading):
+    from surveyapp.exporting import build_dataset, write_dataset
+
+    responses, answers = input_frames(150, ("baseline", "followup_1"))
+    options = make_options(formats="csv,xlsx,sav,dta,parquet", k=2)
+    dataset = build_dataset(responses, answers, [q], options, "key", name="order")
+    wide = dataset.wide
+    # Columns whose first rows hold only missing codes (the case narwhals' type sniffing
+    # used to mistake for text), one holding nothing else, one with no code at all.
+    wide.loc[: leading - 1, "year_group"] = -97.0
+    wide.loc[: leading - 1, "conf_1"] = -99.0
+    wide["gender"] = -98.0
+    wide["conf_2"] = wide["conf_2"].where(wide["conf_2"] >= 0, 1.0)
+    write_dataset(dataset, tmp_path, options)
+    for fmt, back in read_every_format(tmp_path, "order").items():
+        assert back["pseudonym"].tolist() == wide["pseudonym"].tolist(), fmt
+        assert back["wave"].tolist() == wide["wave"].tolist(), fmt
+        for column in ("year_group", "conf_1", "gender", "conf_2", "instruments_2"):
+            expected = wide[column].astype(float)
+            actual = pd.to_numeric(back[column], errors="coerce").astype(float)
+            assert expected.fillna(-1e9).tolist() == actual.fillna(-1e9).tolist(), (fmt, column)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([1.0, 2.0, 5.0, 2.5, -99.0, -98.0, -97.0, np.nan]), min_size=1),
+        min_size=1,
+        max_size=3,
+    ).flatmap(
+        lambda cols: st.lists(
+            st.lists(st.sampled_from(cols[0]), min_size=len(cols), max_size=len(cols)),
+            max_size=250,
+        )
+    )
+)
+def test_any_mix_of_numbers_and_missing_codes_reads_back_from_stata(tmp_path, rows):
+    import pyreadstat
+
+    from surveyapp.exporting.variables import CODE, Variable
+    from surveyapp.exporting.writers import write_dta
+
+    width = len(rows[0]) if rows else 1
+    names = [f"v{i}" for i in range(width)]
+    frame = pd.DataFrame(rows, columns=names, dtype=float)
+    frame["row"] = np.arange(len(frame), dtype=float)
+    variables = [Variable(name=n, kind=CODE, label={"en": n}) for n in names]
+    variables.append(Variable(name="row", kind="meta", label={"en": "row"}, storage="number"))
+    path = write_dta(frame, variables, tmp_path / "any.dta", "en")
+    back = pyreadstat.read_dta(str(path), user_missing=True)[0]
+    assert back["row"].tolist() == frame["row"].tolist()
+    for name in names:
+        values = back[name]
+        if not pd.api.types.is_numeric_dtype(values):
+            values = values.astype(object).replace(STATA_CODES)
+        actual = pd.to_numeric(values, errors="coerce").astype(float).fillna(-1e9)
+        assert actual.tolist() == frame[name].fillna(-1e9).tolist(), name
