@@ -27,12 +27,14 @@ from . import audit
 from .catalog import get_catalog
 from .exporting import ExportOptions, build_dataset, make_options, sha256_file, write_dataset
 from .exporting.pipeline import Dataset, ExportFiles, Timer, no_timer
+from .exporting.provision import ProvisionInput
 from .exporting.stored import AnswerColumns
 from .extensions import db
 from .models import (
     Answer,
     ExportRecord,
     Participant,
+    ProvisionReturn,
     Response,
     School,
     SchoolClass,
@@ -193,6 +195,58 @@ def load_frames(
     return responses, answers
 
 
+def provision_questionnaire_for(study: Study) -> Questionnaire | None:
+    """The study's school questionnaire for provision returns, if it has one."""
+    design = get_catalog().study
+    if design is None or design.id != study.key or not design.provision_questionnaire:
+        return None
+    return get_catalog().questionnaires.get(design.provision_questionnaire)
+
+
+def load_provision(study: Study, arms: Sequence[str] = ()) -> ProvisionInput | None:
+    """The provision returns of the study's schools (of ``arms``), in one query: schools by
+    their export code only. None when the study has no provision questionnaire."""
+    questionnaire = provision_questionnaire_for(study)
+    if questionnaire is None:
+        return None
+    query = (
+        db.select(
+            ProvisionReturn.id.label("return_id"),
+            School.code.label("school"),
+            ProvisionReturn.term.label("term"),
+            ProvisionReturn.questionnaire_version.label("questionnaire_version"),
+            ProvisionReturn.answers.label("answers"),
+            ProvisionReturn.submitted_at.label("submitted_at"),
+        )
+        .join(School, School.id == ProvisionReturn.school_id)
+        .where(School.study_id == study.id)
+        .where(ProvisionReturn.questionnaire_id == questionnaire.id)
+    )
+    if arms:
+        query = query.where(School.arm.in_(list(arms)))
+    rows = db.session.execute(query).all()
+    submitted = [row for row in rows if row.submitted_at is not None]
+    returns = pd.DataFrame(
+        [(r.return_id, r.school, r.term, r.questionnaire_version) for r in submitted],
+        columns=["return_id", "school", "term", "questionnaire_version"],
+    )
+    answers = pd.DataFrame(
+        [
+            (r.return_id, key, value)
+            for r in submitted
+            for key, value in (r.answers or {}).items()
+            if value is not None
+        ],
+        columns=["return_id", "question_id", "value"],
+    )
+    return ProvisionInput(
+        returns=returns,
+        answers=answers,
+        questionnaire=questionnaire,
+        drafts=len(rows) - len(submitted),
+    )
+
+
 def study_or_error(study_key: str) -> Study:
     study = db.session.execute(db.select(Study).filter_by(key=study_key)).scalar_one_or_none()
     if study is None:
@@ -259,6 +313,7 @@ def export_study(
         )
     responses, answers = load_frames(study, options.waves, options.arms, timer)
     questionnaires = questionnaires_for(study, options.waves, responses)
+    provision = load_provision(study, options.arms)
     key, pseudonym_key = study.key, study.pseudonym_key
     title = localise(study.title, options.language)
     # End the read transaction before the long build: nothing is read after this point, and
@@ -275,6 +330,7 @@ def export_study(
         name=name,
         title=title,
         timer=timer,
+        provision=provision,
     )
     del responses, answers  # the input frames are not needed while the files are written
     files = write_dataset(dataset, folder, options, timer)

@@ -32,12 +32,31 @@ class Codebook:
     rows: int
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The provision returns' own section (provision.csv), when the export has them.
+    provision_variables: list[Variable] = field(default_factory=list)
+    provision_rows: int = 0
+    provision_notes: list[str] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
-        """One row per variable."""
+        """One row per variable of the pupil data."""
+        return self._table(self.variables, "pupils")
+
+    def provision_table(self) -> pd.DataFrame:
+        """One row per variable of the provision returns."""
+        return self._table(self.provision_variables, "provision")
+
+    def full_table(self) -> pd.DataFrame:
+        """Every variable of every file (the ``dataset`` column says which)."""
+        tables = [self.table()]
+        if self.provision_variables:
+            tables.append(self.provision_table())
+        return pd.concat(tables, ignore_index=True)
+
+    def _table(self, variables: Sequence[Variable], dataset: str) -> pd.DataFrame:
         records = []
-        for v in self.variables:
+        for v in variables:
             record = {
+                "dataset": dataset,
                 "name": v.name,
                 "label": v.label_in(self.language),
                 "kind": v.kind,
@@ -68,7 +87,7 @@ class Codebook:
     # ------------------------------------------------------------------ writers
 
     def write_csv(self, path: Path, bom: bool = False) -> Path:
-        self.table().to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
+        self.full_table().to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
         return path
 
     def write_alpha_csv(self, path: Path, bom: bool = False) -> Path:
@@ -81,17 +100,15 @@ class Codebook:
 
     def html(self) -> str:
         e = html.escape
-        table = self.table()
-        head = "".join(f'<th scope="col">{e(str(c))}</th>' for c in table.columns)
-        body = "\n".join(
-            "<tr>"
-            + "".join(
-                (f'<th scope="row">{e(str(x))}</th>' if i == 0 else f"<td>{e(str(x))}</td>")
-                for i, x in enumerate(row)
+        variables = _html_table(self.table().drop(columns="dataset"))
+        provision = ""
+        if self.provision_variables:
+            notes = "".join(f"<li>{e(n)}</li>" for n in self.provision_notes)
+            provision = (
+                "<h2>Provision returns (provision files)</h2>"
+                f"<p>{self.provision_rows} rows.</p><ul>{notes}</ul>"
+                + _html_table(self.provision_table().drop(columns="dataset"))
             )
-            + "</tr>"
-            for row in table.itertuples(index=False)
-        )
         alpha_rows = "\n".join(
             f'<tr><th scope="row">{e(str(r.construct))}</th><td>{e(str(r.wave))}</td>'
             f"<td>{'' if pd.isna(r.alpha) else f'{r.alpha:.3f}'}</td>"
@@ -122,9 +139,8 @@ th,td{{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align
 <li><code>{SUPPRESSED_TEXT}</code> in school, class or language: withheld (small-cell protection)</li></ul>
 <h2>Notes</h2><ul>{notes}</ul>
 <h2>Variables</h2>
-<table><thead><tr>{head}</tr></thead><tbody>
-{body}
-</tbody></table>
+{variables}
+{provision}
 <h2>Internal consistency (Cronbach's alpha per construct and wave)</h2>
 <table><thead><tr><th scope="col">construct</th><th scope="col">wave</th><th scope="col">alpha</th>
 <th scope="col">complete cases</th><th scope="col">items</th></tr></thead><tbody>
@@ -135,10 +151,25 @@ th,td{{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align
 </body></html>
 """
 
-    def datapackage(self, data_path: str, encoding: str, name: str) -> dict:
-        """A Frictionless data package describing the wide CSV."""
+    def datapackage(
+        self, data_path: str, encoding: str, name: str, provision_path: str | None = None
+    ) -> dict:
+        """A Frictionless data package describing the wide CSV (and the provision CSV)."""
+        resources = [self._resource("data", data_path, encoding, self.variables)]
+        if provision_path and self.provision_variables:
+            resources.append(
+                self._resource("provision", provision_path, encoding, self.provision_variables)
+            )
+        return {
+            "name": name,
+            "title": self.title,
+            "profile": "tabular-data-package",
+            "resources": resources,
+        }
+
+    def _resource(self, name: str, path: str, encoding: str, variables: Sequence[Variable]) -> dict:
         fields = []
-        for v in self.variables:
+        for v in variables:
             spec: dict = {
                 "name": v.name,
                 "title": v.label_in(self.language),
@@ -153,27 +184,40 @@ th,td{{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align
             fields.append(spec)
         return {
             "name": name,
-            "title": self.title,
-            "profile": "tabular-data-package",
-            "resources": [
-                {
-                    "name": "data",
-                    "path": data_path,
-                    "profile": "tabular-data-resource",
-                    "format": "csv",
-                    "mediatype": "text/csv",
-                    "encoding": encoding,
-                    "schema": {"fields": fields, "missingValues": [""]},
-                }
-            ],
+            "path": path,
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": encoding,
+            "schema": {"fields": fields, "missingValues": [""]},
         }
 
-    def write_datapackage(self, path: Path, data_path: str, encoding: str, name: str) -> Path:
-        path.write_text(
-            json.dumps(self.datapackage(data_path, encoding, name), indent=2, ensure_ascii=False),
-            encoding="utf-8",
-        )
+    def write_datapackage(
+        self,
+        path: Path,
+        data_path: str,
+        encoding: str,
+        name: str,
+        provision_path: str | None = None,
+    ) -> Path:
+        package = self.datapackage(data_path, encoding, name, provision_path)
+        path.write_text(json.dumps(package, indent=2, ensure_ascii=False), encoding="utf-8")
         return path
+
+
+def _html_table(table: pd.DataFrame) -> str:
+    e = html.escape
+    head = "".join(f'<th scope="col">{e(str(c))}</th>' for c in table.columns)
+    body = "\n".join(
+        "<tr>"
+        + "".join(
+            (f'<th scope="row">{e(str(x))}</th>' if i == 0 else f"<td>{e(str(x))}</td>")
+            for i, x in enumerate(row)
+        )
+        + "</tr>"
+        for row in table.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
 
 
 def _frictionless_type(v: Variable) -> str:

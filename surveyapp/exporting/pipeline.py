@@ -31,8 +31,18 @@ from .frames import (
     order_responses,
 )
 from .options import ExportOptions, check_options
+from .provision import NAME as PROVISION_NAME
+from .provision import ProvisionInput, ProvisionTable, build_provision
 from .variables import SCORE, TEXT, Variable, export_variables, languages_of
-from .writers import write_csv, write_dta, write_long, write_parquet, write_sav, write_zip
+from .writers import (
+    typed_frame,
+    write_csv,
+    write_dta,
+    write_long,
+    write_parquet,
+    write_sav,
+    write_zip,
+)
 from .xlsx import write_xlsx
 
 SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "sav": ".sav", "dta": ".dta", "parquet": ".parquet"}
@@ -59,6 +69,7 @@ class Dataset:
     variables: list[Variable]
     codebook: Codebook
     long: pd.DataFrame | None = None
+    provision: ProvisionTable | None = None
 
     @property
     def protection(self) -> ProtectionReport:
@@ -104,8 +115,10 @@ def build_dataset(
     name: str = "export",
     title: str = "",
     timer: Timer = no_timer,
+    provision: ProvisionInput | None = None,
 ) -> Dataset:
-    """The anonymised dataset and its codebook. Pure: same inputs and key, same output."""
+    """The anonymised dataset and its codebook (and the provision returns' table, when
+    ``provision`` is given). Pure: same inputs and key, same output."""
     check_options(options)
     check_inputs(responses, answers)
     responses = _select(responses, options)
@@ -147,6 +160,11 @@ def build_dataset(
     _describe_transforms(variables, options, report, fields)
     warnings, notes = _notes(options, variables, report)
     languages = languages_of(questionnaires) or ["en"]
+    table = None
+    if provision is not None:
+        with timer("provision returns"):
+            table = build_provision(provision, languages, options.include_free_text)
+        warnings += _provision_warnings(options, table)
     codebook = Codebook(
         title=title or name,
         language=options.language,
@@ -158,12 +176,28 @@ def build_dataset(
         rows=len(wide),
         notes=notes,
         warnings=warnings,
+        provision_variables=table.variables if table is not None else [],
+        provision_rows=len(table.frame) if table is not None else 0,
+        provision_notes=table.notes if table is not None else [],
     )
     long = None
     if options.long_format:
         with timer("long frame"):
             long = long_frame(wide, answer_vars, options.language)
-    return Dataset(name=name, wide=wide, variables=variables, codebook=codebook, long=long)
+    return Dataset(
+        name=name, wide=wide, variables=variables, codebook=codebook, long=long, provision=table
+    )
+
+
+def _provision_warnings(options: ExportOptions, table: ProvisionTable) -> list[str]:
+    texts = [v.name for v in table.variables if v.kind == TEXT]
+    if not (options.include_free_text and texts):
+        return []
+    return [
+        "The provision returns include free text ("
+        + ", ".join(texts)
+        + "). School staff may have named pupils or colleagues: review it before sharing."
+    ]
 
 
 def _scores(
@@ -263,7 +297,11 @@ def write_dataset(
             if fmt == "csv":
                 write_csv(wide, variables, path, options.bom)
             elif fmt == "xlsx":
-                write_xlsx(wide, variables, dataset.codebook, path)
+                sheets = {}
+                if dataset.provision is not None:
+                    provision = dataset.provision
+                    sheets[PROVISION_NAME] = typed_frame(provision.frame, provision.variables)
+                write_xlsx(wide, variables, dataset.codebook, path, sheets)
             elif fmt == "sav":
                 write_sav(wide, variables, path, language)
             elif fmt == "dta":
@@ -271,6 +309,9 @@ def write_dataset(
             elif fmt == "parquet":
                 write_parquet(wide, variables, path, language)
         result.files.append(path)
+    if dataset.provision is not None:
+        with timer("provision files"):
+            result.files += write_provision(dataset.provision, folder, options)
     if dataset.long is not None:
         with timer("long files"):
             result.files += write_long(
@@ -291,12 +332,27 @@ def write_dataset(
                     f"{base}.csv",
                     "utf-8-sig" if options.bom else "utf-8",
                     base.lower().replace("_", "-"),
+                    f"{PROVISION_NAME}.csv" if dataset.provision is not None else None,
                 )
             )
     if options.zip:
         with timer("zip"):
             result.archive = write_zip(result.files, folder / f"{base}.zip")
     return result
+
+
+def write_provision(table: ProvisionTable, folder: Path, options: ExportOptions) -> list[Path]:
+    """``provision.csv`` always (next to the codebook), and the provision table in each
+    chosen format that holds a second table as a file of its own (SPSS, Stata, Parquet);
+    Excel gets it as a sheet."""
+    frame, variables, language = table.frame, table.variables, options.language
+    files = [write_csv(frame, variables, folder / f"{PROVISION_NAME}.csv", options.bom)]
+    writers = {"sav": write_sav, "dta": write_dta, "parquet": write_parquet}
+    for fmt in options.formats:
+        if fmt in writers:
+            path = folder / f"{PROVISION_NAME}{SUFFIX[fmt]}"
+            files.append(writers[fmt](frame, variables, path, language))
+    return files
 
 
 def run_export(
@@ -309,8 +365,9 @@ def run_export(
     name: str = "export",
     title: str = "",
     timer: Timer = no_timer,
+    provision: ProvisionInput | None = None,
 ) -> tuple[Dataset, ExportFiles]:
     dataset = build_dataset(
-        responses, answers, questionnaires, options, pseudonym_key, name, title, timer
+        responses, answers, questionnaires, options, pseudonym_key, name, title, timer, provision
     )
     return dataset, write_dataset(dataset, folder, options, timer)

@@ -120,7 +120,7 @@ def write_xlsx(
     workbook.active.title = "data"
     for title, table in (sheets or {}).items():
         _append_table(workbook, title, table)
-    _append_table(workbook, "codebook", codebook.table())
+    _append_table(workbook, "codebook", codebook.full_table())
     _append_table(workbook, "constructs", codebook.alpha_table())
     about = workbook.create_sheet("about")
     about.append(["rows", codebook.rows])
