@@ -171,7 +171,10 @@ def run_locust(url: str, scenario: str, target: str, codes: list[str], args, fol
         )
     if not result.exists():
         raise RuntimeError(f"locust wrote no result; see {log}")
-    return json.loads(result.read_text())
+    data = json.loads(result.read_text())
+    # Other work on the machine takes CPU from the server: say how busy it was.
+    data["load_average"] = os.getloadavg()[1]
+    return data
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -202,7 +205,7 @@ def summarise(result: dict, scenario: str, database: str) -> Row:
     latencies = [s[1] for s in samples]
     answer_latencies = [s[1] for s in samples if s[2] in OK_KINDS]
     errors = sum(1 for s in samples if _failed(s)) + len(result["flow_errors"])
-    notes = []
+    notes = [f"load avg {result.get('load_average', float('nan')):.1f}"]
     if result["flow_errors"]:
         notes.append(f"{len(result['flow_errors'])} pupils stopped: {result['flow_errors'][0]}")
     if reconnects:
@@ -428,13 +431,17 @@ def verdict(rows: list[Row]) -> list[str]:
             ),
             None,
         )
-        if floor is not None and floor.pages_per_s:
+        ratio_text = ""
+        if row.scenario == "classes":
+            # Think times set the pace: both serve what the pupils ask for, so the ratio only
+            # says whether the app kept up. Capacity is compared in the burst.
+            ratio_text = " (throughput set by think times)"
+        elif floor is not None and floor.pages_per_s:
             ratio = row.pages_per_s / floor.pages_per_s
             if ratio < TARGETS["floor_ratio"]:
                 problems.append(f"answer pages/s {ratio:.2f} x the floor's")
-            ratio_text = f", {ratio:.2f} x floor"
-        else:
-            ratio_text = ""
+            else:
+                ratio_text = f", answer pages/s {ratio:.2f} x the floor's"
         state = "MISSED: " + "; ".join(problems) if problems else "met"
         lines.append(f"{row.scenario} on {row.database}: {state}{ratio_text}")
     return lines
