@@ -151,6 +151,11 @@ def synthetic_frames(n: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]
         rng.integers(0, 60 * 24 * 60, n) + wave_pos * 240 * 24 * 60
     ).astype("timedelta64[m]")
     complete = rng.random(n) < 0.9
+    # What a pupil is stays with the pupil: a class is one year group (one up at follow-up),
+    # gender and the language they answer in are the pupil's own.
+    language = rng.choice(["en", "cy", "pl"], n_pupils, p=[0.8, 0.1, 0.1]).astype(object)
+    year_group = 3 + (school + klass) % 6 + wave_pos
+    gender = rng.choice([1, 2, 3], n_pupils, p=[0.49, 0.49, 0.02])[pupil]
     responses = pd.DataFrame(
         {
             "response_id": np.arange(1, n + 1),
@@ -165,7 +170,7 @@ def synthetic_frames(n: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]
             ),
             "questionnaire_id": "bench",
             "questionnaire_version": "benchmark01",
-            "language": rng.choice(["en", "en", "en", "cy", "pl"], n).astype(object),
+            "language": language[pupil],
             "started_at": start,
             "completed_at": np.where(
                 complete,
@@ -199,8 +204,8 @@ def synthetic_frames(n: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]
             )
         )
 
-    add("year_group", rng.integers(3, 10, n), 0.01)
-    add("gender", rng.integers(1, 4, n), 0.03)
+    add("year_group", year_group, 0.01)
+    add("gender", gender, 0.03)
     for s in range(2):
         add(f"choice_{s + 1}", rng.integers(1, 4, n))
     for i in range(N_LIKERT):

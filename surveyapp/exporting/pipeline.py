@@ -19,7 +19,13 @@ import pandas as pd
 
 from ..questionnaire.model import Questionnaire
 from ..questionnaire.scoring import construct_alpha, construct_item_codes, score_construct
-from .anonymise import ProtectionReport, combinations_ok, protect, quasi_fields
+from .anonymise import (
+    ProtectionReport,
+    combinations_ok,
+    linked_combinations_ok,
+    protect_linked,
+    quasi_fields,
+)
 from .coarsen import fresh_key
 from .codebook import Codebook, alpha_frame
 from .frames import (
@@ -152,9 +158,14 @@ def build_dataset(
     )
     fields = quasi_fields(wide, question_columns, quasi_questions, options.quasi_identifiers)
     with timer("small-cell protection"):
-        wide, report = protect(wide, fields, options.k, stratum="wave")
+        # Per pupil across the exported waves: the pseudonym links a pupil's rows.
+        wide, report = protect_linked(wide, fields, options.k, person="pseudonym", wave="wave")
         released = [c for f in fields for c in f.columns]
-        if not combinations_ok(wide, released, options.k, "wave"):  # pragma: no cover - a bug guard
+        checks = (
+            combinations_ok(wide, released, options.k, "wave"),
+            linked_combinations_ok(wide, released, options.k, "pseudonym", "wave"),
+        )
+        if not all(checks):  # pragma: no cover - a bug guard
             raise RuntimeError("small-cell protection failed its own check; nothing was exported")
 
     _describe_transforms(variables, options, report, fields)
@@ -254,7 +265,8 @@ def _describe_transforms(
                 continue
             count = report.cells_suppressed.get(column, 0)
             var.transforms.append(
-                f"quasi-identifier (k = {options.k}): {count} value(s) withheld"
+                f"quasi-identifier (k = {options.k}, per pupil across the exported waves): "
+                f"{count} value(s) withheld"
                 + (" (class generalised to school level)" if column == "class" else "")
             )
 
@@ -275,6 +287,10 @@ def _notes(
         "Access codes, user names, IP addresses, user agents and school or class names are "
         "never exported.",
         report.summary(),
+        "Small-cell protection holds per pupil: a pupil's rows in the exported waves share one "
+        "pseudonym, so the combination of their school, class, language and identifying "
+        "answers in every wave, and the waves they took part in, is shared by at least k "
+        "pupils, or withheld.",
         "Rows are ordered by wave, school, class and pseudonym, not by time of response.",
     ]
     if not options.include_free_text:

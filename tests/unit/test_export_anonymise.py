@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveyapp.exporting.anonymise import protect, quasi_fields
+from surveyapp.exporting.anonymise import protect, protect_linked, quasi_fields
 from surveyapp.exporting.missing import SUPPRESSED, SUPPRESSED_TEXT
 
 QUASI = ["year_group", "gender"]
@@ -159,3 +159,131 @@ def test_tiny_wave_is_fully_withheld():
 def test_empty_frame():
     out, report = run(frame_of([]), 5)
     assert out.empty and report.rows_touched == 0
+
+
+# ------------------------------------------------------------------ across linked waves
+
+LINKED = ["year_group", "gender", "language", "class", "school"]
+
+
+def linked_ok(frame: pd.DataFrame, k: int) -> bool:
+    """Written independently of the module: group pupils by everything the file shows about
+    them (each of their rows' wave and quasi-identifiers); every group has at least k
+    pupils, or the pupil has every quasi-identifier withheld in every row."""
+    cells = text(frame[["wave", *LINKED]])
+    profiles: dict[str, list[tuple]] = {}
+    withheld: dict[str, bool] = {}
+    for pupil, row, original in zip(
+        frame["pupil"], cells.itertuples(index=False), frame[LINKED].itertuples(index=False),
+        strict=True,
+    ):  # fmt: skip
+        profiles.setdefault(pupil, []).append(tuple(row))
+        suppressed = all(v in (SUPPRESSED, SUPPRESSED_TEXT) for v in original)
+        withheld[pupil] = withheld.get(pupil, True) and suppressed
+    keys = {pupil: tuple(sorted(rows)) for pupil, rows in profiles.items()}
+    sizes = pd.Series(list(keys.values())).value_counts()
+    return all(sizes[keys[pupil]] >= k or withheld[pupil] for pupil in keys)
+
+
+pupil_rows = st.fixed_dictionaries(
+    {
+        "school": st.sampled_from(["S01", "S02"]),
+        "class_no": st.integers(1, 2),
+        "year_group": st.sampled_from([4.0, 5.0, np.nan]),
+        "gender": st.sampled_from([1.0, 2.0]),
+        "language": st.sampled_from(["en", "cy"]),
+        # What changes by follow-up (None: the pupil missed it).
+        "moved_class": st.booleans(),
+        "year_up": st.booleans(),
+        "language_follow_up": st.sampled_from(["en", "cy", None]),
+        "in_baseline": st.booleans(),
+    }
+)
+
+
+def linked_frame(pupils: list[dict]) -> pd.DataFrame:
+    rows = []
+    for i, p in enumerate(pupils):
+        base = {
+            "pupil": f"p{i:03d}", "school": p["school"], "class_no": p["class_no"],
+            "year_group": p["year_group"], "gender": p["gender"], "language": p["language"],
+            "score": float(i),
+        }  # fmt: skip
+        if p["in_baseline"] or p["language_follow_up"] is None:
+            rows.append({**base, "wave": "baseline"})
+        if p["language_follow_up"] is not None:
+            rows.append(
+                {
+                    **base,
+                    "wave": "followup_1",
+                    "class_no": 3 - p["class_no"] if p["moved_class"] else p["class_no"],
+                    "year_group": p["year_group"] + 1 if p["year_up"] else p["year_group"],
+                    "language": p["language_follow_up"],
+                    "score": float(i) + 0.5,
+                }
+            )
+    columns = ["pupil", "wave", "school", "class_no", "year_group", "gender", "language", "score"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["class"] = frame["school"] + "-C0" + frame["class_no"].astype(str)
+    return frame.drop(columns="class_no").astype(
+        {"year_group": "float64", "gender": "float64", "score": "float64"}
+    )
+
+
+def run_linked(frame: pd.DataFrame, k: int):
+    fields = quasi_fields(frame, {q: [q] for q in QUASI}, QUASI)
+    return protect_linked(frame, fields, k, person="pupil", wave="wave")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(pupil_rows, max_size=60), st.integers(2, 6))
+def test_k_holds_for_each_pupil_across_linked_waves(pupils, k):
+    frame = linked_frame(pupils)
+    out, report = run_linked(frame, k)
+    assert linked_ok(out, k)
+    assert released_ok(out.drop(columns="pupil"), k)  # per wave, as before
+    # Rows stay in place; only quasi-identifiers change.
+    pd.testing.assert_frame_equal(
+        out[["pupil", "wave", "score"]], frame[["pupil", "wave", "score"]]
+    )
+    # A field withheld for a pupil is withheld in every row of theirs.
+    for column in LINKED:
+        withheld = out[column].isin([SUPPRESSED, SUPPRESSED_TEXT])
+        assert withheld.groupby(out["pupil"]).nunique().eq(1).all(), column
+    assert (out.loc[out["school"] == SUPPRESSED_TEXT, "class"] == SUPPRESSED_TEXT).all()
+    changed = (text(out[LINKED]) != text(frame[LINKED])).any(axis=1)
+    assert report.rows_touched == int(changed.sum())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(pupil_rows, max_size=50), st.integers(2, 5))
+def test_pupils_already_safe_across_waves_are_never_changed(pupils, k):
+    frame = linked_frame(pupils)
+    cells = text(frame[["wave", *LINKED]]).apply(tuple, axis=1)
+    profile = cells.groupby(frame["pupil"]).agg(lambda rows: tuple(sorted(rows)))
+    safe_pupils = profile[profile.map(profile.value_counts()) >= k].index
+    safe = frame["pupil"].isin(safe_pupils).to_numpy()
+    out, _ = run_linked(frame, k)
+    pd.testing.assert_frame_equal(text(out.loc[safe, LINKED]), text(frame.loc[safe, LINKED]))
+
+
+def test_a_class_move_that_is_unique_across_waves_is_withheld():
+    """Per wave everyone is in a group of at least 5, but only one pupil moved from C01 to
+    C02: their linked rows would single them out."""
+    stay = [{"school": "S01", "class_no": c, "year_group": 5.0, "gender": 1.0, "language": "en",
+             "moved_class": False, "year_up": False, "language_follow_up": "en",
+             "in_baseline": True} for c in (1, 1, 1, 1, 1, 2, 2, 2, 2, 2)]  # fmt: skip
+    mover = {**stay[0], "moved_class": True}
+    frame = linked_frame([*stay, mover])
+    assert released_ok(frame.drop(columns="pupil"), 5)  # per wave it looks fine
+    assert not linked_ok(frame, 5)  # linked, the mover stands out
+    per_wave, _ = protect(frame.drop(columns="pupil"), quasi_fields(frame, {}, []), 5)
+    assert not linked_ok(per_wave.assign(pupil=frame["pupil"]), 5)  # the old guarantee
+    out, report = run_linked(frame, 5)
+    assert linked_ok(out, 5)
+    mover_rows = out["pupil"] == "p010"
+    # The mover alone would be "S01, class withheld": a group of one, so they are withheld
+    # in both rows; nobody else is touched.
+    assert out.loc[mover_rows, LINKED].isin([SUPPRESSED, SUPPRESSED_TEXT]).all(axis=None)
+    pd.testing.assert_frame_equal(text(out[~mover_rows]), text(frame[~mover_rows]))
+    assert report.rows_touched == 2 and report.rows_fully_suppressed == 2
