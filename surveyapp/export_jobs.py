@@ -199,10 +199,16 @@ def recover_stale(now: datetime | None = None) -> int:
     """Mark exports held by a process that died (stale heartbeat) as failed; return how many."""
     now = now or utcnow()
     limit = now - _stale_after()
+    is_stale = ExportRecord.status.in_(ACTIVE) & (
+        (ExportRecord.heartbeat_at < limit) | ExportRecord.heartbeat_at.is_(None)
+    )
+    # Read first: the log is polled every few seconds, and an UPDATE would take SQLite's
+    # write lock each time even when there is nothing to change.
+    if db.session.execute(db.select(ExportRecord.id).where(is_stale).limit(1)).first() is None:
+        return 0
     stale = db.session.execute(
         update(ExportRecord)
-        .where(ExportRecord.status.in_(ACTIVE))
-        .where((ExportRecord.heartbeat_at < limit) | ExportRecord.heartbeat_at.is_(None))
+        .where(is_stale)
         .values(status=FAILED, error=DEAD_MESSAGE, finished_at=now, path="")
     ).rowcount
     db.session.commit()

@@ -166,6 +166,7 @@ def _entry(record: ExportRecord) -> dict:
         "error": record.error or "",
         "rows": record.row_count if record.status == DONE else None,
         "protection": (record.options or {}).get("protection", ""),
+        "warnings": list((record.options or {}).get("warnings") or []),
         "download_url": url_for("research.export_file", export_id=record.id) if ready else None,
         "filename": record.filename,
         "sha256": record.sha256,

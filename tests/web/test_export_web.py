@@ -153,6 +153,10 @@ def test_free_text_export_warns(client, world):
     assert reply.status_code == 303
     page = client.get(reply.headers["Location"]).get_data(as_text=True)
     assert "free-text answers" in page and "review them" in page
+    # The log keeps the codebook's warning with the export, after the flash is gone.
+    (entry,) = client.get("/research/exports/status").get_json()["exports"]
+    assert "comment" in entry["warnings"][0] and "review them" in entry["warnings"][0]
+    assert entry["warnings"][0] in client.get("/research/exports").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

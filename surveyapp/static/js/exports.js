@@ -38,6 +38,8 @@
     setText(row.querySelector('[data-field="rows"]'), data.rows === null ? "" : String(data.rows));
     setText(row.querySelector('[data-field="protection-text"]'), data.protection);
     show(row.querySelector('[data-field="protection"]'), Boolean(data.protection));
+    setText(row.querySelector('[data-field="warnings-text"]'), data.warnings.join(" "));
+    show(row.querySelector('[data-field="warnings"]'), data.warnings.length > 0);
     setText(row.querySelector('[data-field="sha256"]'), data.sha256);
     var link = row.querySelector('[data-field="download"]');
     if (link) {
