@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from .audit import record
+from .exporting.cells import spreadsheet_safe
 from .extensions import db
 from .models import ProvisionReturn, School, Study, User, utcnow
 from .provision_form import variables
@@ -208,6 +209,8 @@ def _cell(value: Any) -> Any:
     # A multi-choice answer is a list of codes: written "1;5;13" so one cell holds it.
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
+    if isinstance(value, str):
+        return spreadsheet_safe(value)  # a comment starting "=" must not run in Excel
     return "" if value is None else value
 
 

