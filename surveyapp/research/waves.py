@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 
 from ..auth.access import roles_required
@@ -22,7 +23,12 @@ ACTIONS = {"draft": ("open",), "open": ("close",), "closed": ("reopen",)}
 
 
 def action_label(action: str) -> str:
-    return {"open": _("Open"), "close": _("Close"), "reopen": _("Reopen")}[action]
+    # The button's verb; the wave's state "Open" is an adjective, which many languages spell apart.
+    return {
+        "open": pgettext("wave action", "Open"),
+        "close": pgettext("wave action", "Close"),
+        "reopen": pgettext("wave action", "Reopen"),
+    }[action]
 
 
 @bp.route("/waves")
