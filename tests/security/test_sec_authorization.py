@@ -78,7 +78,9 @@ ENDPOINT_ACCESS = {
     "research.provision_detail": RESEARCH,
     "research.provision_csv": RESEARCH,
     "research.exports": RESEARCH,
-    "research.export_download": RESEARCH,
+    "research.export_queue": RESEARCH,
+    "research.export_status": RESEARCH,
+    "research.export_file": RESEARCH,
     "research.plots": RESEARCH,
     "research.plot_image": RESEARCH,
     "admin.index": ADMIN,
@@ -117,6 +119,7 @@ def _values(world: TwoSchools, which: str, plot: tuple[str, str]) -> dict:
         "return_id": (world.return_a if a else world.return_b).id,
         "term": world.term,
         "user_id": world.users["teacher" if a else "teacher_b"].id,
+        "export_id": 1,  # no such export: researchers are sent back to the export log
         # Opening an open wave is refused, so an admin's POST changes nothing here.
         "action": "open",
         "key": plot[0],

@@ -143,9 +143,9 @@ POST_BODIES: dict[str, tuple[str, Body]] = {
         "admin",
         lambda w: (f"/research/waves/{w.staff.baseline.id}/close", {}),
     ),
-    "research.export_download": (
+    "research.export_queue": (
         "admin",
-        lambda w: ("/research/exports/download", {"formats": "csv", "waves": "baseline", "k": "5"}),
+        lambda w: ("/research/exports", {"formats": "csv", "waves": "baseline", "k": "5"}),
     ),
 }
 
