@@ -226,7 +226,9 @@ def question_variables(
                     answer_key=q.id,
                     storage="string",
                     transforms=[
-                        "free text: may identify a pupil; included at the researcher's request"
+                        "free text: may identify a pupil; included at the researcher's request",
+                        "in CSV, text starting with = + - @ gets a leading ' so spreadsheets "
+                        "do not run it as a formula",
                     ],
                     **common,
                 )

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
 
+from .cells import FORMULA_STARTS
 from .missing import MISSING_LABELS, STATA_LETTERS
 from .variables import META, TEXT, Variable
 
@@ -44,8 +45,26 @@ def typed_frame(frame: pd.DataFrame, variables: Sequence[Variable]) -> pd.DataFr
 # ------------------------------------------------------------------ CSV and Parquet
 
 
+def spreadsheet_safe_text(frame: pd.DataFrame, variables: Sequence[Variable]) -> pd.DataFrame:
+    """Free-text answers that a spreadsheet would run as formulas get a leading apostrophe.
+
+    Only TEXT answer columns, and never the missing codes ("-99", "-98", "-97") they share
+    with numeric columns; the codebook notes the apostrophe on free-text variables.
+    """
+    codes = {str(code) for code in MISSING_LABELS}
+    for v in variables:
+        if v.kind != TEXT or v.name not in frame:
+            continue
+        column = frame[v.name]
+        text = column.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False) & ~text.isin(codes).fillna(False)
+        if risky.any():
+            frame[v.name] = column.where(~risky, "'" + text)
+    return frame
+
+
 def write_csv(frame: pd.DataFrame, variables: Sequence[Variable], path: Path, bom: bool) -> Path:
-    typed_frame(frame, variables).to_csv(
+    spreadsheet_safe_text(typed_frame(frame, variables), variables).to_csv(
         path, index=False, encoding="utf-8-sig" if bom else "utf-8", chunksize=20_000
     )
     return path
