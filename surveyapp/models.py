@@ -41,7 +41,9 @@ ROLES = ("admin", "researcher", "teacher")
 
 class UserSchool(db.Model):
     __tablename__ = "user_school"
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
     school_id: Mapped[int] = mapped_column(
         ForeignKey("school.id", ondelete="CASCADE"), primary_key=True
     )

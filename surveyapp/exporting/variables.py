@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ..questionnaire.columns import MAX_COLUMN_NAME, META_COLUMNS, option_column  # noqa: F401 - re-exported
 from ..questionnaire.model import (
     GridQuestion,
     InfoItem,
@@ -37,22 +38,9 @@ SCORE = "score"
 
 ANSWER_KINDS = (CODE, OPTION, NUMBER, TEXT)
 
-#: Columns every row carries before the answers, in this order.
-META_COLUMNS = (
-    "pseudonym",
-    "arm",
-    "wave",
-    "school",
-    "class",
-    "questionnaire_version",
-    "language",
-    "status",
-    "started",
-    "completed",
-    "duration_min",
-)
-
-MAX_NAME = 32  # Stata's limit; SPSS allows 64, so one name works everywhere.
+# The meta columns, the 32-character name limit and option column names are shared with the
+# questionnaire loader, which reserves them, so a questionnaire that loads always exports.
+MAX_NAME = MAX_COLUMN_NAME
 # Words SPSS or Stata refuse as variable names.
 RESERVED_NAMES = {
     "all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with",
@@ -109,10 +97,6 @@ def _texts(text: Text | None, languages: Sequence[str], default: str) -> dict[st
 
 def _join(a: dict[str, str], b: dict[str, str], sep: str) -> dict[str, str]:
     return {lang: f"{a.get(lang, '')}{sep}{b.get(lang, '')}" for lang in a.keys() | b.keys()}
-
-
-def option_column(question_id: str, code: int) -> str:
-    return f"{question_id}_{code}" if code >= 0 else f"{question_id}_m{-code}"
 
 
 def languages_of(questionnaires: Iterable[Questionnaire]) -> list[str]:
