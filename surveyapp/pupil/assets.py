@@ -24,13 +24,21 @@ def _file_hash(path: str, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
 
 
+# Outside debug mode static files do not change while the server runs: one stat per file
+# per process instead of one per icon on every page (the load profile showed the stats).
+_versions: dict[str, str] = {}
+
+
 @bp.app_template_global()
 def asset_url(filename: str) -> str:
-    path = Path(current_app.static_folder or "") / filename
-    try:
-        version = _file_hash(str(path), path.stat().st_mtime_ns)
-    except OSError:
-        return url_for("static", filename=filename)
+    version = None if current_app.debug else _versions.get(filename)
+    if version is None:
+        path = Path(current_app.static_folder or "") / filename
+        try:
+            version = _file_hash(str(path), path.stat().st_mtime_ns)
+        except OSError:
+            return url_for("static", filename=filename)
+        _versions[filename] = version
     return url_for("static", filename=filename, v=version)
 
 
