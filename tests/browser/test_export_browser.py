@@ -10,27 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from surveyapp.catalog import get_catalog
 from surveyapp.extensions import db
-from surveyapp.study_sync import ensure_study
 from tests.builders import PASSWORD, add_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 
-from test_export_fixtures import build_study_in_db, questionnaire  # noqa: E402
+from test_export_fixtures import serve_test_study  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def world(app, monkeypatch):
-    q = questionnaire()
-    design = get_catalog().study
-    for wave in design.waves:
-        monkeypatch.setitem(get_catalog().questionnaires, wave.questionnaire, q)
-    monkeypatch.setitem(get_catalog().questionnaires, q.id, q)
-    study = ensure_study(design)
-    build_study_in_db(app, study, list(study.waves), q, n=12)
+    study, _ = serve_test_study(app, monkeypatch)
     add_user("researcher.browser", "researcher")
     db.session.commit()
     return study

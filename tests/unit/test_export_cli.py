@@ -5,23 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pyreadstat
 import pytest
-from test_export_fixtures import build_study_in_db, questionnaire
+from test_export_fixtures import serve_test_study
 
-from surveyapp.catalog import get_catalog
 from surveyapp.extensions import db
 from surveyapp.models import ExportRecord
-from surveyapp.study_sync import ensure_study
 
 
 @pytest.fixture
 def served_study(app, monkeypatch):
-    q = questionnaire()
-    design = get_catalog().study
-    for wave in design.waves:
-        monkeypatch.setitem(get_catalog().questionnaires, wave.questionnaire, q)
-    monkeypatch.setitem(get_catalog().questionnaires, q.id, q)
-    study = ensure_study(design)
-    build_study_in_db(app, study, list(study.waves), q, n=12)
+    study, _ = serve_test_study(app, monkeypatch)
     return study
 
 

@@ -272,3 +272,22 @@ def expected_row(i: int) -> dict:
     feel = [a["feel_happy"], a["feel_calm"]]
     row["wellbeing_score"] = float("nan") if None in feel else float(sum(feel))
     return row
+
+
+def serve_test_study(app, monkeypatch, n: int = 12):
+    """The served study with pupils who answered the test questionnaire in every wave.
+
+    The catalog's questionnaire is swapped for the test one (undone after the test), so the
+    shipped questionnaire can change freely. Returns (study, secrets of build_study_in_db).
+    """
+    from surveyapp.catalog import get_catalog
+    from surveyapp.study_sync import ensure_study
+
+    q = questionnaire()
+    design = get_catalog().study
+    for wave in design.waves:
+        monkeypatch.setitem(get_catalog().questionnaires, wave.questionnaire, q)
+    monkeypatch.setitem(get_catalog().questionnaires, q.id, q)
+    study = ensure_study(design)
+    secrets = build_study_in_db(app, study, list(study.waves), q, n=n)
+    return study, secrets

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 from frictionless import validate
-from test_export_fixtures import SCHOOLS, build_study_in_db, questionnaire
+from test_export_fixtures import SCHOOLS, serve_test_study
 
 from surveyapp.catalog import get_catalog
 from surveyapp.export_query import export_study
@@ -21,7 +21,6 @@ from surveyapp.exporting import make_options
 from surveyapp.extensions import db
 from surveyapp.models import School
 from surveyapp.provision import save_return
-from surveyapp.study_sync import ensure_study
 
 ALL_FORMATS = "csv,xlsx,sav,dta,parquet"
 COMMENT = "Mrs Jones's class loved the violins & <cellos>"
@@ -38,14 +37,8 @@ S01_ANSWERS = {
 
 @pytest.fixture
 def study_with_returns(app, monkeypatch):
-    q = questionnaire()
-    design = get_catalog().study
-    for wave in design.waves:
-        monkeypatch.setitem(get_catalog().questionnaires, wave.questionnaire, q)
-    monkeypatch.setitem(get_catalog().questionnaires, q.id, q)
-    study = ensure_study(design)
-    build_study_in_db(app, study, list(study.waves), q, n=12)
-    provision_q = get_catalog().questionnaires[design.provision_questionnaire]
+    study, _ = serve_test_study(app, monkeypatch)
+    provision_q = get_catalog().questionnaires[get_catalog().study.provision_questionnaire]
     s01, s02 = (
         db.session.execute(db.select(School).filter_by(study_id=study.id, code=code)).scalar_one()
         for code in ("S01", "S02")
@@ -148,13 +141,7 @@ def test_the_arm_choice_applies_to_the_schools_returns(app, study_with_returns, 
 
 
 def test_a_study_without_returns_gets_an_empty_table_with_its_columns(app, tmp_path, monkeypatch):
-    q = questionnaire()
-    design = get_catalog().study
-    for wave in design.waves:
-        monkeypatch.setitem(get_catalog().questionnaires, wave.questionnaire, q)
-    monkeypatch.setitem(get_catalog().questionnaires, q.id, q)
-    study = ensure_study(design)
-    build_study_in_db(app, study, list(study.waves), q, n=12)
+    study, _ = serve_test_study(app, monkeypatch)
     export(tmp_path, formats="csv,sav")
     empty = pd.read_csv(tmp_path / "provision.csv")
     assert empty.empty and "pupils_taking_part" in empty.columns

@@ -19,12 +19,11 @@ from flask import g
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))
 
-from test_export_fixtures import build_study_in_db, questionnaire  # noqa: E402
+from test_export_fixtures import serve_test_study  # noqa: E402
 
 from surveyapp.catalog import get_catalog  # noqa: E402
 from surveyapp.extensions import db  # noqa: E402
 from surveyapp.models import AuditEvent, ExportRecord, User, utcnow  # noqa: E402
-from surveyapp.study_sync import ensure_study  # noqa: E402
 
 _CSRF = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
@@ -49,13 +48,7 @@ def world(app, monkeypatch):
     """The served study with two schools of pupils who answered the test questionnaire in both
     waves (the catalog's questionnaire is swapped for the test one, so the shipped one can
     change freely)."""
-    q = questionnaire()
-    design = get_catalog().study
-    for wave in design.waves:
-        monkeypatch.setitem(get_catalog().questionnaires, wave.questionnaire, q)
-    monkeypatch.setitem(get_catalog().questionnaires, q.id, q)
-    study = ensure_study(design)
-    secrets = build_study_in_db(app, study, list(study.waves), q, n=12)
+    study, secrets = serve_test_study(app, monkeypatch)
     return study, secrets
 
 
