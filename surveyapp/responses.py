@@ -119,6 +119,25 @@ def _claim(response_id: int, **values: Any) -> None:
         raise ResponseCompletedError(response_id)
 
 
+def _upsert_answer(*, declined: bool) -> Any:
+    """INSERT ... ON CONFLICT (response, key) DO UPDATE for answer rows.
+
+    A declined answer stores SQL NULL as its value (not JSON null), so it is put in the
+    statement rather than passed as a parameter.
+    """
+    stmt = _insert(Answer).values(declined=declined)
+    if declined:
+        stmt = stmt.values(value=sa.null())
+    return stmt.on_conflict_do_update(
+        index_elements=["response_id", "question_id"],
+        set_={
+            "value": stmt.excluded.value,
+            "declined": stmt.excluded.declined,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+
+
 def save_answers(
     response_id: int,
     answers: Mapping[str, Any],
@@ -144,43 +163,23 @@ def save_answers(
     _claim(response_id, **progress)
 
     now = utcnow()
-    rows = []
+    given: list[dict[str, Any]] = []
+    declined: list[dict[str, Any]] = []
     cleared = []
     for key, value in answers.items():
         if value is None:
             cleared.append(key)
-        elif value is DECLINED:
-            rows.append(
-                {
-                    "response_id": response_id,
-                    "question_id": key,
-                    "value": sa.null(),
-                    "declined": True,
-                    "updated_at": now,
-                }
-            )
+            continue
+        row = {"response_id": response_id, "question_id": key, "updated_at": now}
+        if value is DECLINED:
+            declined.append(row)
         else:
-            rows.append(
-                {
-                    "response_id": response_id,
-                    "question_id": key,
-                    "value": value,
-                    "declined": False,
-                    "updated_at": now,
-                }
-            )
-    for row in rows:
-        stmt = _insert(Answer).values(**row)
-        db.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["response_id", "question_id"],
-                set_={
-                    "value": stmt.excluded.value,
-                    "declined": stmt.excluded.declined,
-                    "updated_at": stmt.excluded.updated_at,
-                },
-            )
-        )
+            given.append({**row, "value": value})
+    # One statement per kind of row, each sent once for all its rows (executemany).
+    if given:
+        db.session.execute(_upsert_answer(declined=False), given)
+    if declined:
+        db.session.execute(_upsert_answer(declined=True), declined)
     if cleared:
         db.session.execute(
             sa.delete(Answer).where(
@@ -217,7 +216,8 @@ def complete(response_id: int, questionnaire: Questionnaire) -> bool:
         db.session.rollback()
         return False
     answers = load_answers(response_id)
-    hidden = navigation.hidden_answer_keys(questionnaire, answers)
+    route = navigation.route(questionnaire, answers)
+    hidden = route.hidden_answer_keys()
     known = {key for q in questionnaire.questions() for key in navigation.answer_keys(q)}
     # Keys the questionnaire does not know (a row left by an edited file) go too.
     drop = hidden | (set(answers) - known)
@@ -227,7 +227,7 @@ def complete(response_id: int, questionnaire: Questionnaire) -> bool:
                 Answer.response_id == response_id, Answer.question_id.in_(sorted(drop))
             )
         )
-    total = len(navigation.visible_pages(questionnaire, answers))
+    total = len(route.pages)
     db.session.execute(
         sa.update(Response)
         .where(Response.id == response_id)
@@ -241,14 +241,14 @@ def missing_required(
     questionnaire: Questionnaire, answers: Mapping[str, Any]
 ) -> tuple[Page, list[str]] | None:
     """The first visible page with a required, visible question left unanswered, and its keys."""
-    effective = navigation.effective_answers(questionnaire, answers)
-    for page in navigation.visible_pages(questionnaire, effective):
+    route = navigation.route(questionnaire, answers)
+    for page in route.pages:
         keys = [
             key
-            for question in navigation.visible_questions(page, effective)
+            for question in route.visible_questions(page)
             if question.required and not isinstance(question, InfoItem)
             for key in navigation.answer_keys(question)
-            if key not in effective
+            if key not in route.effective
         ]
         if keys:
             return page, keys
@@ -257,16 +257,15 @@ def missing_required(
 
 def resume_page(questionnaire: Questionnaire, response: Response, answers: Mapping[str, Any]):
     """Where a returning pupil carries on: their last page if it is still shown, else the next."""
-    effective = navigation.effective_answers(questionnaire, answers)
-    shown = {p.id for p in navigation.visible_pages(questionnaire, effective)}
+    route = navigation.route(questionnaire, answers)
     here = response.current_page
-    if here in shown:
+    if here in route.page_ids():
         return questionnaire.page(here)
     if here is not None:
         try:
-            later = navigation.next_page(questionnaire, here, effective)
+            later = route.next_page(here)
         except KeyError:  # the page is gone from an edited questionnaire
             later = None
         if later is not None:
             return later
-    return navigation.first_page(questionnaire, effective)
+    return route.first_page()

@@ -15,9 +15,10 @@ the storage contract says must now be in the ``answer`` table.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,21 +65,40 @@ class Form:
     buttons: list[tuple[str, str]] = field(default_factory=list)
 
 
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[Form] = []
-        self._form: Form | None = None
+#: The tags a pupil's browser needs to submit a form; attribute values may hold ">" only when
+#: quoted, which the pattern respects. A regex scan costs a fraction of html.parser's, and
+#: the simulated pupils share the two CPUs with the server they measure.
+_TAG = re.compile(
+    r"<(/?)(form|input|textarea|button)\b((?:\s+[^\s=>/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*/?>",
+    re.IGNORECASE,
+)
+_ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: (v or "") for k, v in attrs}
+
+def _attributes(text: str) -> dict[str, str]:
+    return {
+        m.group(1).lower(): unescape(m.group(2) or m.group(3) or m.group(4) or "")
+        for m in _ATTRIBUTE.finditer(text)
+    }
+
+
+def parse_forms(html: str) -> list[Form]:
+    """The POST forms of a page: hidden fields, radio and checkbox groups, text boxes, buttons."""
+    forms: list[Form] = []
+    form: Form | None = None
+    for match in _TAG.finditer(html):
+        closing, tag, rest = match.group(1), match.group(2).lower(), match.group(3)
         if tag == "form":
-            self._form = Form(action=a.get("action", ""), method=a.get("method", "get").lower())
-            self.forms.append(self._form)
-            return
-        form = self._form
-        if form is None:
-            return
+            if closing:
+                form = None
+            else:
+                a = _attributes(rest)
+                form = Form(action=a.get("action", ""), method=a.get("method", "get").lower())
+                forms.append(form)
+            continue
+        if form is None or closing:
+            continue
+        a = _attributes(rest)
         name = a.get("name", "")
         if tag == "input" and name:
             kind = a.get("type", "text").lower()
@@ -94,16 +114,7 @@ class _FormParser(HTMLParser):
             form.texts.append(name)
         elif tag == "button" and a.get("type", "submit") == "submit":
             form.buttons.append((name, a.get("value", "")))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._form = None
-
-
-def parse_forms(html: str) -> list[Form]:
-    parser = _FormParser()
-    parser.feed(html)
-    return [f for f in parser.forms if f.method == "post"]
+    return [f for f in forms if f.method == "post"]
 
 
 def path_of(url: str) -> str:

@@ -24,22 +24,25 @@ def _file_hash(path: str, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
 
 
-# Outside debug mode static files do not change while the server runs: one stat per file
-# per process instead of one per icon on every page (the load profile showed the stats).
-_versions: dict[str, str] = {}
+# Outside debug mode static files do not change while the server runs: one stat and one
+# URL build per file per process instead of one per icon on every page (the load profile
+# showed both). Keyed by the script root too, in case the app is mounted under a prefix.
+_urls: dict[tuple[str, str], str] = {}
 
 
 @bp.app_template_global()
 def asset_url(filename: str) -> str:
-    version = None if current_app.debug else _versions.get(filename)
-    if version is None:
-        path = Path(current_app.static_folder or "") / filename
-        try:
-            version = _file_hash(str(path), path.stat().st_mtime_ns)
-        except OSError:
-            return url_for("static", filename=filename)
-        _versions[filename] = version
-    return url_for("static", filename=filename, v=version)
+    key = (request.script_root, filename)
+    if not current_app.debug and key in _urls:
+        return _urls[key]
+    path = Path(current_app.static_folder or "") / filename
+    try:
+        version = _file_hash(str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return url_for("static", filename=filename)
+    url = url_for("static", filename=filename, v=version)
+    _urls[key] = url
+    return url
 
 
 @bp.after_app_request
@@ -52,7 +55,12 @@ def _static_cache(response):
 @bp.app_template_global()
 def icon(name: str, css_class: str = "icon") -> Markup:
     """An icon from the pupil sprite, hidden from screen readers (the words carry the meaning)."""
-    href = f"{asset_url('img/pupil.svg')}#{name}"
+    return _icon_markup(asset_url("img/pupil.svg"), name, css_class)
+
+
+@lru_cache(maxsize=512)
+def _icon_markup(sprite_url: str, name: str, css_class: str) -> Markup:
+    href = f"{sprite_url}#{name}"
     return Markup(
         '<svg class="{}" aria-hidden="true" focusable="false"><use href="{}"></use></svg>'
     ).format(css_class, href)

@@ -66,21 +66,19 @@ def _recover_page(page_id: str):
     q = responses.questionnaire_for(response)
     current = views._page_or_none(q, page_id)
     stored = responses.load_answers(response.id)
-    effective = navigation.effective_answers(q, stored)
-    if current is None or current.id not in {p.id for p in navigation.visible_pages(q, effective)}:
+    route = navigation.route(q, stored)
+    if current is None or current.id not in route.page_ids():
         return None
     form = build_page_form(
         q,
         current,
         views._questionnaire_language(q),
-        questions=navigation.visible_questions(current, effective),
-        stored=effective,
+        questions=route.visible_questions(current),
+        stored=route.effective,
         formdata=request.form,
     )
     form.check(enforce_required=False)
-    return views.render_page(
-        q, current, form, response.id, effective, status=400, notice=str(AGAIN_NEXT)
-    )
+    return views.render_page(current, form, response.id, route, status=400, notice=str(AGAIN_NEXT))
 
 
 @bp.app_errorhandler(429)

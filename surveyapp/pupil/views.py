@@ -233,12 +233,11 @@ def welcome():
         page = responses.resume_page(q, response, answers)
         if page is None:
             return _finish(response, q)
-        effective = navigation.effective_answers(q, answers)
         try:
             responses.set_position(
                 response.id,
                 page.id,
-                navigation.progress(q, page.id, effective),
+                navigation.route(q, answers).progress(page.id),
                 language=current_language(),
             )
         except responses.ResponseCompletedError:
@@ -282,40 +281,39 @@ def page(page_id: str):
     q = responses.questionnaire_for(response)
     current = _page_or_none(q, page_id)
     stored = responses.load_answers(response.id)
-    effective = navigation.effective_answers(q, stored)
-    shown_pages = {p.id for p in navigation.visible_pages(q, effective)}
-    if current is None or current.id not in shown_pages:
+    route = navigation.route(q, stored)
+    if current is None or current.id not in route.page_ids():
         return redirect(url_for("pupil.resume"))
 
     if request.method == "POST":
         if response_from_token(request.form.get("page_token")) != response.id:
             # A page left open from an earlier pupil on this tablet: never write it here.
             return render_template("pupil/stale_page.html"), 409
-        return _submit(q, response, current, stored)
+        return _submit(q, response, current, stored, route)
 
     form = build_page_form(
         q,
         current,
         _questionnaire_language(q),
-        questions=navigation.visible_questions(current, effective),
-        stored=effective,
+        questions=route.visible_questions(current),
+        stored=route.effective,
     )
     if request.args.get("check"):
         form.check(enforce_required=True)
-    return render_page(q, current, form, response.id, effective)
+    return render_page(current, form, response.id, route)
 
 
 def render_page(
-    q: Questionnaire,
     current: Page,
     form: PageForm,
     response_id: int,
-    effective: dict[str, Any],
+    route: navigation.Route,
     *,
     status: int = 200,
     notice: str | None = None,
 ):
-    position, total = navigation.progress(q, current.id, effective)
+    q = route.questionnaire
+    position, total = route.progress(current.id)
     qlang = _questionnaire_language(q)
     return render_template(
         "pupil/page.html",
@@ -328,20 +326,29 @@ def render_page(
         token=page_token(response_id),
         position=position,
         total=total,
-        is_last=navigation.next_page(q, current.id, effective) is None,
+        is_last=route.next_page(current.id) is None,
         notice=notice,
     ), status
 
 
-def _submit(q: Questionnaire, response: Response, current: Page, stored: dict[str, Any]):
+def _submit(
+    q: Questionnaire,
+    response: Response,
+    current: Page,
+    stored: dict[str, Any],
+    route: navigation.Route,
+):
     action = request.form.get("action", "next")
     if action not in ACTIONS:
         action = "next"
     qlang = _questionnaire_language(q)
-    effective = navigation.effective_answers(q, stored)
-    shown = navigation.visible_questions(current, effective)
     form = build_page_form(
-        q, current, qlang, questions=shown, stored=effective, formdata=request.form
+        q,
+        current,
+        qlang,
+        questions=route.visible_questions(current),
+        stored=route.effective,
+        formdata=request.form,
     )
     form.check(enforce_required=action == "next")
     # Conditions only read earlier pages (the loader checks this), so this page's answers
@@ -353,7 +360,7 @@ def _submit(q: Questionnaire, response: Response, current: Page, stored: dict[st
             merged.pop(key, None)
         else:
             merged[key] = value
-    merged_effective = navigation.effective_answers(q, merged)
+    after = navigation.route(q, merged)
     lang = current_language()
 
     try:
@@ -363,27 +370,27 @@ def _submit(q: Questionnaire, response: Response, current: Page, stored: dict[st
         if form.has_errors:
             # Stay on the page: keep what is valid, show the rest with its message.
             responses.save_answers(response.id, to_save, language=lang)
-            return render_page(q, current, form, response.id, merged_effective, status=422)
+            return render_page(current, form, response.id, after, status=422)
         if action == "back":
-            previous = navigation.previous_page(q, current.id, merged_effective)
+            previous = after.previous_page(current.id)
             target = previous or current
             responses.save_answers(
                 response.id,
                 to_save,
                 current_page=target.id,
-                position=navigation.progress(q, target.id, merged_effective),
+                position=after.progress(target.id),
                 language=lang,
             )
             if previous is None:
                 return redirect(url_for("pupil.welcome"))
             return redirect(url_for("pupil.page", page_id=previous.id))
-        following = navigation.next_page(q, current.id, merged_effective)
+        following = after.next_page(current.id)
         if following is not None:
             responses.save_answers(
                 response.id,
                 to_save,
                 current_page=following.id,
-                position=navigation.progress(q, following.id, merged_effective),
+                position=after.progress(following.id),
                 language=lang,
             )
             return redirect(url_for("pupil.page", page_id=following.id))

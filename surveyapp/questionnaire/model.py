@@ -189,6 +189,8 @@ class Questionnaire(Strict):
     # Set by the loader: the content hash of the file, and where it came from.
     _version: str = PrivateAttr(default="")
     _source: str = PrivateAttr(default="")
+    # Filled on first use by the navigation module (the file never changes once loaded).
+    _navigation_plan: Any = PrivateAttr(default=None)
 
     @property
     def version(self) -> str:
