@@ -273,14 +273,18 @@ def _page_or_none(q: Questionnaire, page_id: str) -> Page | None:
 
 @bp.route("/q/<page_id>", methods=["GET", "POST"])
 def page(page_id: str):
-    response = _current_response()
-    if response is None:
+    # The busiest view: the response and its answers come in one query.
+    response_id = current_response_id()
+    loaded = responses.load_state(response_id) if response_id is not None else None
+    if loaded is None:
+        if response_id is not None:
+            clear_pupil(keep_language=True)
         return _no_pupil()
+    response, stored = loaded
     if response.completed_at is not None:
         return _already_finished(409 if request.method == "POST" else 200)
     q = responses.questionnaire_for(response)
     current = _page_or_none(q, page_id)
-    stored = responses.load_answers(response.id)
     route = navigation.route(q, stored)
     if current is None or current.id not in route.page_ids():
         return redirect(url_for("pupil.resume"))
@@ -333,7 +337,7 @@ def render_page(
 
 def _submit(
     q: Questionnaire,
-    response: Response,
+    response: responses.ResponseState,
     current: Page,
     stored: dict[str, Any],
     route: navigation.Route,
@@ -400,7 +404,7 @@ def _submit(
     return _finish(response, q)
 
 
-def _finish(response: Response, q: Questionnaire):
+def _finish(response: Response | responses.ResponseState, q: Questionnaire):
     answers = responses.load_answers(response.id)
     missing = responses.missing_required(q, answers)
     if missing is not None:
