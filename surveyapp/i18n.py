@@ -13,7 +13,15 @@ from __future__ import annotations
 import gettext as _gettext
 
 from babel import support
-from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+    session,
+)
 from flask_babel import Domain, get_locale
 
 from .extensions import babel
@@ -53,6 +61,8 @@ def set_language(language: str) -> bool:
     session["lang"] = language
     from flask_babel import refresh
 
+    g.pop(_TRANSLATIONS, None)
+
     refresh()
     return True
 
@@ -73,10 +83,24 @@ class _MarkMissing(_gettext.NullTranslations):
         return MISSING_MARK + (msgid1 if n == 1 else msgid2)
 
 
+#: Where a request keeps its catalog: a page calls gettext dozens of times, and finding the
+#: catalog through flask-babel's context lookups each time showed up in the load profile.
+_TRANSLATIONS = "_surveyapp_translations"
+
+
 class FallbackMarkingDomain(Domain):
     """The default domain, plus a visible mark on untranslated strings when configured."""
 
     def get_translations(self):  # type: ignore[override]
+        if not has_request_context():
+            return self._find_translations()
+        translations = g.get(_TRANSLATIONS)
+        if translations is None:
+            translations = self._find_translations()
+            setattr(g, _TRANSLATIONS, translations)
+        return translations
+
+    def _find_translations(self):
         translations = super().get_translations()
         if not (has_app_context() and current_app.config.get("I18N_MARK_MISSING")):
             return translations
