@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -130,7 +131,10 @@ def upgrade_and_seed(url: str, pupils: int, folder: Path) -> list[str]:
 # --------------------------------------------------------------------------- locust
 
 
-def run_locust(url: str, scenario: str, target: str, codes: list[str], args, folder: Path) -> dict:
+def run_locust(
+    server: Gunicorn, scenario: str, target: str, codes: list[str], args, folder: Path
+) -> dict:
+    url = server.url
     result = folder / f"result-{scenario}-{target}-{time.time_ns()}.json"
     env = {
         "PYTHONPATH": str(PROJECT_ROOT),
@@ -165,13 +169,21 @@ def run_locust(url: str, scenario: str, target: str, codes: list[str], args, fol
         "WARNING",
     ]
     log = folder / f"locust-{scenario}-{target}.log"
+    server_cpu = server.cpu_seconds()
+    client = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log, "wb") as out:
         subprocess.run(  # noqa: S603
             cmd, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
         )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {
+        "server": server.cpu_seconds() - server_cpu,
+        "client": (after.ru_utime + after.ru_stime) - (client.ru_utime + client.ru_stime),
+    }
     if not result.exists():
         raise RuntimeError(f"locust wrote no result; see {log}")
     data = json.loads(result.read_text())
+    data["cpu"] = cpu
     # Other work on the machine takes CPU from the server: say how busy it was.
     data["load_average"] = os.getloadavg()[1]
     return data
@@ -206,6 +218,14 @@ def summarise(result: dict, scenario: str, database: str) -> Row:
     answer_latencies = [s[1] for s in samples if s[2] in OK_KINDS]
     errors = sum(1 for s in samples if _failed(s)) + len(result["flow_errors"])
     notes = [f"load avg {result.get('load_average', float('nan')):.1f}"]
+    # CPU per request over the whole scenario (entry included): what each side costs, free
+    # of how the two CPUs were shared between the server and the simulated pupils.
+    everything = [s for s in result["samples"] if s[2] != "reconnect"]
+    if everything and result.get("cpu"):
+        notes.append(
+            f"server CPU {result['cpu']['server'] / len(everything) * 1000:.1f} ms/request, "
+            f"client {result['cpu']['client'] / len(everything) * 1000:.1f}"
+        )
     if result["flow_errors"]:
         notes.append(f"{len(result['flow_errors'])} pupils stopped: {result['flow_errors'][0]}")
     if reconnects:
@@ -366,7 +386,7 @@ def bench_database(kind: str, args, folder: Path) -> list[Row]:
                 else None
             )
             try:
-                result = run_locust(server.url, scenario, "app", mine, args, folder)
+                result = run_locust(server, scenario, "app", mine, args, folder)
             finally:
                 if spy is not None:
                     stop_profile(spy, folder / f"profile-{scenario}-{kind}.txt")
@@ -388,11 +408,15 @@ def bench_database(kind: str, args, folder: Path) -> list[Row]:
         )
         floor.start()
         try:
-            for scenario in scenarios:
-                print(f"== floor-{label}: scenario {scenario}", flush=True)
+            runs = [(scenario, "floor") for scenario in scenarios]
+            if "burst" in scenarios:
+                # Like for like with the engine's Post/Redirect/Get: two requests a page.
+                runs.append(("burst", "floor-prg"))
+            for scenario, target in runs:
+                print(f"== {target}-{label}: scenario {scenario}", flush=True)
                 names = [f"F{n:07d}" for n in range(args.pupils)]
-                result = run_locust(floor.url, scenario, "floor", names, args, folder)
-                rows.append(summarise(result, scenario, f"floor-{label}"))
+                result = run_locust(floor, scenario, target, names, args, folder)
+                rows.append(summarise(result, scenario, f"{target}-{label}"))
                 print(_format_row(rows[-1]), flush=True)
         finally:
             floor.stop()
@@ -442,6 +466,19 @@ def verdict(rows: list[Row]) -> list[str]:
                 problems.append(f"answer pages/s {ratio:.2f} x the floor's")
             else:
                 ratio_text = f", answer pages/s {ratio:.2f} x the floor's"
+            prg = next(
+                (
+                    r
+                    for r in rows
+                    if r.database == f"floor-prg-{row.database}" and r.scenario == row.scenario
+                ),
+                None,
+            )
+            if prg is not None and prg.pages_per_s:
+                ratio_text += (
+                    f" ({row.pages_per_s / prg.pages_per_s:.2f} x the floor's that also "
+                    "follows its redirect)"
+                )
         state = "MISSED: " + "; ".join(problems) if problems else "met"
         lines.append(f"{row.scenario} on {row.database}: {state}{ratio_text}")
     return lines

@@ -3,6 +3,9 @@
 Served by the same gunicorn settings against the same database as the survey engine, and
 driven by the same simulated pupils, it shows what the framework, the server and the
 database cost before any survey logic: the engine's answer pages are compared with it.
+The ``floor-prg`` variant also follows the redirect to ``GET /next`` (a fixed page, no
+work), as the engine's Post/Redirect/Get does: an answer page then costs the same two
+requests as the engine's, so the gap left is the survey logic itself.
 SQLite gets the engine's own pragmas (WAL, synchronous=NORMAL, busy timeout) so the
 comparison is fair. ``FLOOR_DATABASE_URL`` names the database; the table is created by
 :func:`create_table` before the server starts (workers never race to create it).
@@ -68,6 +71,11 @@ def create_floor_app() -> Flask:
                 )
             )
         return redirect("/next", code=303)
+
+    @app.get("/next")
+    def next_page():
+        # What the redirect after the POST lands on: a page, but no work.
+        return "<!doctype html><title>Next</title><p>Next question</p>"
 
     @app.get("/")
     def ready():

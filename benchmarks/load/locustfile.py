@@ -11,8 +11,9 @@
   moment, ``LOAD_BURSTS`` times, ``LOAD_TICK`` seconds apart (pupils wait for the tick
   instead of thinking).
 
-``LOAD_TARGET``: ``app`` (the survey engine) or ``floor`` (benchmarks/load/floor_app.py: one
-POST doing one INSERT per answer page, same pupils, same pacing).
+``LOAD_TARGET``: ``app`` (the survey engine), ``floor`` (benchmarks/load/floor_app.py: one
+POST doing one INSERT per answer page, same pupils, same pacing) or ``floor-prg`` (the same
+POST, then the GET its redirect points to, as a browser does).
 
 Every request is recorded (start, milliseconds, kind, status, error) and written to
 ``LOAD_RESULT`` as JSON when the run ends; run_load.py turns them into the table.
@@ -172,7 +173,7 @@ class Pupil(FastHttpUser):
     @task
     def answer_the_questionnaire(self) -> None:
         self._start_delay()
-        if TARGET == "floor":
+        if TARGET.startswith("floor"):
             self._floor()
         else:
             self._pupil()
@@ -217,4 +218,6 @@ class Pupil(FastHttpUser):
             )
             if reply.status == 303:
                 self.record.answer_pages += 1
+                if TARGET == "floor-prg":
+                    self._request("GET", "/next", None, "page")
         self.record.finished = True

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import requests
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +82,22 @@ class Gunicorn:
         began = time.monotonic()
         self._wait_ready(ready_path, timeout)
         self.boot_seconds.append(round(time.monotonic() - began, 1))
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the master and its live workers."""
+        if self.process is None:
+            return 0.0
+        try:
+            master = psutil.Process(self.process.pid)
+            members = [master, *master.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0.0
+        total = 0.0
+        for member in members:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = member.cpu_times()
+                total += times.user + times.system
+        return total
 
     def _wait_ready(self, path: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
