@@ -25,6 +25,7 @@ from surveyapp.questionnaire.navigation import (
     visible_pages,
     visible_questions,
 )
+from surveyapp.questionnaire.navigation import route as route_for
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "questionnaires"
 
@@ -141,3 +142,23 @@ pages:
     assert next_page(q, "p1", {"a": 0}) is None
     assert next_page(q, "p1", {"a": 1}).id == "p2"
     assert progress(q, "p1", {"a": 0}) == (1, 1)
+
+
+def test_one_route_answers_a_page_request(q):
+    """A view walks the skip logic once and asks the route everything a page needs."""
+    answers = {"plays": 0, "instrument": 1, "practice_fun": 4, "home_lang": [3], "year_group": 6}
+    route = route_for(q, answers)
+    assert route.effective == {"plays": 0, "home_lang": [3], "year_group": 6}
+    assert page_ids(route.pages) == ["p_about", "p_music", "p_polish", "p_practice"]
+    assert route.page_ids() == {"p_about", "p_music", "p_polish", "p_practice"}
+    assert route.first_page().id == "p_about"
+    assert route.next_page("p_music").id == "p_polish"
+    assert route.previous_page("p_practice").id == "p_polish"
+    assert route.progress("p_polish") == (3, 4)
+    assert [x.id for x in route.visible_questions(q.page("p_music"))] == ["enjoy_music"]
+    assert [x.id for x in route.visible_questions(q.page("p_practice"))] == ["about_music"]
+    assert route.hidden_answer_keys() == {"instrument", "practice_fun", "practice_hard"}
+    with pytest.raises(KeyError):
+        route.next_page("nope")
+    # The answers given are not changed by the walk.
+    assert answers["instrument"] == 1
