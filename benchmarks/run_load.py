@@ -424,14 +424,14 @@ def bench_database(kind: str, args, folder: Path) -> list[Row]:
 
 
 HEADER = (
-    f"{'scenario':<9} {'database':<17} {'req/s':>7} {'answer pages/s':>15} "
+    f"{'scenario':<9} {'database':<20} {'req/s':>7} {'answer pages/s':>15} "
     f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7} {'answer p95':>11}"
 )
 
 
 def _format_row(row: Row) -> str:
     line = (
-        f"{row.scenario:<9} {row.database:<17} {row.rps:>7.1f} {row.pages_per_s:>15.1f} "
+        f"{row.scenario:<9} {row.database:<20} {row.rps:>7.1f} {row.pages_per_s:>15.1f} "
         f"{row.p50:>7.0f} {row.p95:>7.0f} {row.p99:>7.0f} {row.errors:>7d} {row.answer_p95:>11.0f}"
     )
     return line + (f"  ({row.notes})" if row.notes else "")
