@@ -61,9 +61,8 @@ def set_language(language: str) -> bool:
     session["lang"] = language
     from flask_babel import refresh
 
-    g.pop(_TRANSLATIONS, None)
-
     refresh()
+    g.pop(_TRANSLATIONS, None)  # this request's catalog is for the old language
     return True
 
 
