@@ -5,19 +5,14 @@
 (function () {
   "use strict";
   var table = document.getElementById("exports");
-  if (!table || !window.fetch) {
+  if (!table || !window.fetch || !window.surveyLive) {
     return;
   }
   var url = table.getAttribute("data-status-url");
   var INTERVAL_MS = 3000;
   var ACTIVE = { queued: true, running: true };
-  var timer = null;
 
-  function setText(el, text) {
-    if (el && el.textContent !== text) {
-      el.textContent = text;
-    }
-  }
+  var setText = window.surveyLive.setText;
 
   function show(el, visible) {
     if (el) {
@@ -62,33 +57,8 @@
     return data.active;
   }
 
-  function poll() {
-    if (document.visibilityState === "hidden") {
-      schedule();
-      return;
-    }
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.json();
-      })
-      .then(function (data) {
-        if (update(data)) {
-          schedule();
-        }
-      })
-      .catch(schedule); // keep the last known state; try again on the next tick
-  }
-
-  function schedule() {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(poll, INTERVAL_MS);
-  }
-
   if (anyActive()) {
     show(document.getElementById("export-live"), true);
-    schedule();
+    window.surveyLive.poll(url, INTERVAL_MS, update);
   }
 })();

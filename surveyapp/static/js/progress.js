@@ -3,24 +3,19 @@
 (function () {
   "use strict";
   var table = document.getElementById("progress");
-  if (!table || !window.fetch) {
+  if (!table || !window.fetch || !window.surveyLive) {
     return;
   }
   var url = table.getAttribute("data-progress-url");
   var knownIds = (table.getAttribute("data-ids") || "").split(",").filter(Boolean).sort().join(",");
   var INTERVAL_MS = 5000;
-  var timer = null;
 
   var note = document.getElementById("live-note");
   if (note) {
     note.hidden = false;
   }
 
-  function setText(el, text) {
-    if (el && el.textContent !== text) {
-      el.textContent = text;
-    }
-  }
+  var setText = window.surveyLive.setText;
 
   function updateRow(row, data) {
     row.setAttribute("data-state", data.state);
@@ -75,27 +70,5 @@
     });
   }
 
-  function poll() {
-    if (document.visibilityState === "hidden") {
-      schedule();
-      return;
-    }
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.json();
-      })
-      .then(update)
-      .catch(function () { /* keep the last known state; try again on the next tick */ })
-      .then(schedule);
-  }
-
-  function schedule() {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(poll, INTERVAL_MS);
-  }
-
-  schedule();
+  window.surveyLive.poll(url, INTERVAL_MS, update);
 })();
