@@ -46,6 +46,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from benchmarks.load.floor_app import create_table  # noqa: E402
+from benchmarks.load.flow import ACKNOWLEDGED  # noqa: E402
 from benchmarks.load.profile import start_profile, stop_profile  # noqa: E402
 from benchmarks.load.server import Gunicorn  # noqa: E402
 
@@ -206,7 +207,7 @@ def summarise(result: dict, scenario: str, database: str) -> Row:
     samples = result["samples"]
     if scenario == "burst":
         samples, seconds = _burst_windows(result)
-        pages = sum(1 for s in samples if s[2] in OK_KINDS and s[3] in (302, 303))
+        pages = sum(1 for s in samples if s[2] in OK_KINDS and s[3] in ACKNOWLEDGED)
     else:
         begin = min(s[0] for s in samples)
         end = max(s[0] + s[1] / 1000 for s in samples)

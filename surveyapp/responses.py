@@ -156,12 +156,37 @@ def load_answers(response_id: int) -> dict[str, Any]:
     return _answers_from(rows)
 
 
+_claims: dict[tuple[str, ...], Any] = {}
+
+
+def _claim_statement(columns: tuple[str, ...]) -> Any:
+    """UPDATE response SET updated_at, <columns> WHERE not completed, built once per column set.
+
+    Like the upserts, built once and reused: building it per request showed in the profile.
+    """
+    stmt = _claims.get(columns)
+    if stmt is None:
+        stmt = (
+            sa.update(RESPONSE)
+            .where(
+                RESPONSE.c.id == sa.bindparam("claim_id"),
+                RESPONSE.c.completed_at.is_(None),
+            )
+            .values(
+                updated_at=sa.bindparam("claim_at"),
+                **{column: sa.bindparam(f"claim_{column}") for column in columns},
+            )
+        )
+        _claims[columns] = stmt
+    return stmt
+
+
 def _claim(response_id: int, **values: Any) -> None:
     """Update the response unless it is completed; raise ResponseCompletedError if it is."""
+    params = {f"claim_{column}": value for column, value in values.items()}
     result = db.session.execute(
-        sa.update(RESPONSE)
-        .where(RESPONSE.c.id == response_id, RESPONSE.c.completed_at.is_(None))
-        .values(updated_at=utcnow(), **values)
+        _claim_statement(tuple(sorted(values))),
+        {"claim_id": response_id, "claim_at": utcnow(), **params},
     )
     if result.rowcount == 0:
         db.session.rollback()

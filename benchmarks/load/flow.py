@@ -8,8 +8,9 @@ in threads, the load benchmark with locust; both see the same pupil.
 
 Answers are picked at random from what each page offers (any radio group, checkbox group,
 text box), so the script follows whatever the questionnaire asks without knowing it. Every
-answer page the server acknowledged (a redirect after the POST) is recorded with the values
-the storage contract says must now be in the ``answer`` table.
+answer page the server acknowledged (the next page drawn in the POST's reply, or a redirect
+after it) is recorded with the values the storage contract says must now be in the
+``answer`` table.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
 
+#: Replies to an answer POST that mean "saved": the next page itself (200), or a redirect (to
+#: the finish, or back). 422 (a question to look at again) keeps the page and saves only part.
+ACKNOWLEDGED = (200, 302, 303)
 DECLINE_VALUE = "declined"
 DECLINE_SUFFIX = "-declined"
 #: Expected value of an answer the pupil declined ("I'd rather not say").
@@ -207,7 +211,7 @@ def pupil_script(
             if forms:
                 step = Step("POST", path_of(forms[0].action), list(forms[0].hidden), "retry")
             reply = yield step
-            if reply is not None and reply.status in (302, 303) and pending is not None:
+            if reply is not None and reply.status in ACKNOWLEDGED and pending is not None:
                 record.acknowledged.update(pending)
                 record.answer_pages += 1
                 pending = None
@@ -248,7 +252,7 @@ def pupil_script(
             raise FlowError(f"unexpected form {action!r} for pupil {code}")
         reply = yield step
         if step.kind == "answer":
-            if reply is not None and reply.status in (302, 303):
+            if reply is not None and reply.status in ACKNOWLEDGED:
                 record.acknowledged.update(expected)
                 record.answer_pages += 1
             else:

@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import generate_csrf
 
 from .. import responses
 from ..codes import CodeState, resolve_code
@@ -32,7 +33,7 @@ from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, set_language, 
 from ..models import Response
 from ..questionnaire import navigation
 from ..questionnaire.model import Page, Questionnaire
-from . import bp
+from . import bp, page_cache
 from .tablet import (
     clear_pupil,
     current_response_id,
@@ -295,6 +296,8 @@ def page(page_id: str):
             return render_template("pupil/stale_page.html"), 409
         return _submit(q, response, current, stored, route)
 
+    if not request.args.get("check"):
+        return render_page(current, None, response.id, route)
     form = build_page_form(
         q,
         current,
@@ -302,37 +305,75 @@ def page(page_id: str):
         questions=route.visible_questions(current),
         stored=route.effective,
     )
-    if request.args.get("check"):
-        form.check(enforce_required=True)
+    form.check(enforce_required=True)
     return render_page(current, form, response.id, route)
 
 
 def render_page(
     current: Page,
-    form: PageForm,
+    form: PageForm | None,
     response_id: int,
     route: navigation.Route,
     *,
     status: int = 200,
     notice: str | None = None,
 ):
+    """Draw a question page; ``form=None`` draws it from the stored answers.
+
+    Drawn without a form, a page none of whose answers is stored comes from
+    :mod:`.page_cache` (the usual case: the page after the one just answered).
+    """
     q = route.questionnaire
     position, total = route.progress(current.id)
     qlang = _questionnaire_language(q)
-    return render_template(
+    questions = route.visible_questions(current)
+    context = {
+        "q": q,
+        "page": current,
+        "page_title": q.text(current.title, qlang) if current.title else "",
+        "qlang": qlang,
+        "qdir": text_direction(qlang),
+        "position": position,
+        "total": total,
+        "is_last": route.next_page(current.id) is None,
+    }
+    headers = {"Content-Location": url_for("pupil.page", page_id=current.id)}
+    if form is None:
+        key = None
+        if not (current_app.debug or notice or "_flashes" in session):
+            key = page_cache.fresh_page_key(
+                q,
+                current,
+                questions,
+                route.effective,
+                current_language(),
+                request.script_root,
+                position,
+                total,
+            )
+
+        def blank() -> PageForm:
+            return build_page_form(q, current, qlang, questions=questions, stored=route.effective)
+
+        if key is not None:
+            html = page_cache.fresh_page(
+                key,
+                lambda holes: render_template(
+                    "pupil/page.html", form=blank(), notice=None, **context, **holes
+                ),
+                csrf=generate_csrf(),
+                token=page_token(response_id),
+            )
+            return html, status, headers
+        form = blank()
+    html = render_template(
         "pupil/page.html",
-        q=q,
-        page=current,
         form=form,
-        page_title=q.text(current.title, qlang) if current.title else "",
-        qlang=qlang,
-        qdir=text_direction(qlang),
         token=page_token(response_id),
-        position=position,
-        total=total,
-        is_last=route.next_page(current.id) is None,
         notice=notice,
-    ), status
+        **context,
+    )
+    return html, status, headers
 
 
 def _submit(
@@ -397,7 +438,10 @@ def _submit(
                 position=after.progress(following.id),
                 language=lang,
             )
-            return redirect(url_for("pupil.page", page_id=following.id))
+            # The next page comes back in this reply, not behind a redirect: one request per
+            # answered page instead of two. Content-Location (and pupil.js, which puts the
+            # page's own URL in the address bar) keeps reload and Back on plain GETs.
+            return render_page(following, None, response.id, after)
         responses.save_answers(response.id, to_save, current_page=current.id, language=lang)
     except responses.ResponseCompletedError:
         return _already_finished(409)

@@ -186,7 +186,7 @@ def test_overlapping_clicks_from_one_tablet(app, world):
     hidden = first.page_form("p_one")
     body = {**hidden, "like_music": "2", "plays": "0", "action": "next"}
     statuses = _in_threads(app, THREADS, lambda i: clicks[i].post("/q/p_one", body).status)
-    assert set(statuses) == {302}, statuses
+    assert set(statuses) == {200}, statuses
     hidden = first.page_form("p_three")
     body = {**hidden, "feel_happy": "4", "feel_safe": "declined", "action": "next"}
     replies = _in_threads(app, THREADS, lambda i: clicks[i].post("/q/p_three", body))

@@ -3,7 +3,7 @@
 gunicorn (the project's gunicorn.conf.py, two workers) serves the test session's migrated
 database. Pupils in threads walk the shipped questionnaire through the real flow (card link,
 language, welcome, every question page) with ``requests``; an answer page counts as
-acknowledged when its POST was answered with the redirect to the next page. The whole
+acknowledged when its POST was answered with the next page (or a redirect on). The whole
 process group (master and workers) is killed with SIGKILL twice while pupils are
 submitting, and restarted each time; pupils whose connection broke press the button
 again, as they would on a tablet. Afterwards every acknowledged answer must be in the

@@ -13,6 +13,7 @@ from tests.web.test_pupil_support import (  # noqa: F401
     enter_code,
     post_from_page,
     pupil_world_fixture,
+    shown_path,
     submit_page,
 )
 
@@ -30,8 +31,9 @@ FULL_RUN = [
 def run_all(client, pages=FULL_RUN):
     for page_id, answers, target in pages:
         reply = submit_page(client, page_id, answers)
-        assert reply.status_code == 302, (page_id, reply.get_data(as_text=True)[:2000])
-        assert reply.headers["Location"] == target
+        expected = 302 if target == "/done" else 200  # the next page comes in the reply
+        assert reply.status_code == expected, (page_id, reply.get_data(as_text=True)[:2000])
+        assert shown_path(reply) == target
 
 
 def test_entry_language_welcome_then_the_first_question(client, pupil_world):
@@ -86,7 +88,8 @@ def test_skip_logic_leaves_out_the_instrument_page_for_non_players(client, pupil
     begin(client)
     submit_page(client, "p_like", {"like_music": "1"})
     reply = submit_page(client, "p_plays", {"plays": "0"})
-    assert reply.headers["Location"] == "/q/p_home"
+    assert shown_path(reply) == "/q/p_home"
+    assert "3 of 6" in reply.get_data(as_text=True)
     # Typing the hidden page's address does not show it.
     hidden = client.get("/q/p_instrument")
     assert hidden.status_code == 302
@@ -102,7 +105,7 @@ def test_answers_hidden_by_a_changed_answer_are_dropped_at_completion(client, pu
     assert "instrument" in stored_answers(participant.id)
     # Back to the yes/no question: now the pupil does not play.
     reply = submit_page(client, "p_plays", {"plays": "0"})
-    assert reply.headers["Location"] == "/q/p_home"
+    assert shown_path(reply) == "/q/p_home"
     run_all(
         client,
         [
@@ -172,8 +175,8 @@ def test_saving_the_same_page_twice_is_harmless(client, pupil_world):
     }
     first = client.post("/q/p_home", data=data)
     second = client.post("/q/p_home", data=data)  # a double tap on Next
-    assert first.status_code == second.status_code == 302
-    assert first.headers["Location"] == second.headers["Location"] == "/q/p_age"
+    assert first.status_code == second.status_code == 200
+    assert shown_path(first) == shown_path(second) == "/q/p_age"
     db.session.expire_all()
     rows = db.session.execute(db.select(Answer).filter_by(question_id="home_langs")).scalars()
     assert [(r.value, r.declined) for r in rows] == [([1, 2], False)]
@@ -184,8 +187,8 @@ def test_back_button_resubmit_of_an_earlier_page_updates_that_answer(client, pup
     old_page = client.get("/q/p_like").get_data(as_text=True)  # the page the browser keeps
     run_all(client, FULL_RUN[:4])
     reply = post_from_page(client, "p_like", old_page, {"like_music": "2"})
-    assert reply.status_code == 302
-    assert reply.headers["Location"] == "/q/p_plays"
+    assert reply.status_code == 200
+    assert shown_path(reply) == "/q/p_plays"
     stored = stored_answers(pupil_world.participants[0].id)
     assert stored["like_music"] == (2, False)
     assert stored["home_langs"] == ([1, 3], False)

@@ -186,3 +186,11 @@ def submit_page(client, page_id: str, answers: dict, action: str = "next", follo
     """Post a page as the browser would, with fresh tokens from a GET of it."""
     html = client.get(f"/q/{page_id}").get_data(as_text=True)
     return post_from_page(client, page_id, html, answers, action, follow)
+
+
+def shown_path(reply) -> str | None:
+    """Where a page POST took the pupil: the next question page comes back in the reply
+    itself (200, named by Content-Location); finishing, stopping and Back redirect."""
+    if reply.status_code in (301, 302, 303):
+        return reply.headers["Location"]
+    return reply.headers.get("Content-Location")

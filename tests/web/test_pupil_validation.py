@@ -9,6 +9,7 @@ from tests.builders import stored_answers
 from tests.web.test_pupil_support import (  # noqa: F401
     begin,
     pupil_world_fixture,
+    shown_path,
     submit_page,
 )
 
@@ -33,7 +34,7 @@ def test_a_required_question_needs_an_answer_or_a_decline(client, pupil_world):
     assert 'aria-describedby="q-like_music-error"' in _html(reply)
     assert stored_answers(pupil_world.participants[0].id) == {}
     reply = submit_page(client, "p_like", {"like_music": "declined"})
-    assert reply.headers["Location"] == "/q/p_plays"
+    assert shown_path(reply) == "/q/p_plays"
     assert stored_answers(pupil_world.participants[0].id) == {"like_music": (None, True)}
 
 
@@ -92,7 +93,7 @@ def test_numbers_out_of_range_or_not_numbers_get_a_message(client, pupil, typed,
 @pytest.mark.parametrize(("typed", "stored"), [("9", 9), (" 12 ", 12), ("٩", 9), ("+7", 7)])
 def test_numbers_are_read_as_a_child_writes_them(client, pupil, typed, stored):
     reply = submit_page(client, "p_age", {"age": typed})
-    assert reply.status_code == 302
+    assert reply.status_code == 200
     assert stored_answers(pupil.id)["age"] == (stored, False)
 
 
@@ -103,7 +104,7 @@ def test_typing_and_declining_at_once_is_refused(client, pupil):
         reply
     )
     reply = submit_page(client, "p_age", {"age": "", "age-declined": "1"})
-    assert reply.status_code == 302
+    assert reply.status_code == 200
     assert stored_answers(pupil.id)["age"] == (None, True)
 
 
@@ -131,7 +132,7 @@ def test_multi_choice_checks_each_code_and_refuses_decline_with_answers(client, 
     assert "but not both" in _html(reply)
     assert "home_langs" not in stored_answers(pupil.id)
     reply = submit_page(client, "p_home", {"home_langs": ["2", "2", "1"]})
-    assert reply.status_code == 302
+    assert reply.status_code == 200
     assert stored_answers(pupil.id)["home_langs"] == ([1, 2], False)
 
 
@@ -173,7 +174,7 @@ def test_unknown_form_fields_and_actions_are_ignored(client, pupil):
         {"instrument": "3", "plays": "0", "like_music": "1", "evil": "x"},
         action="explode",
     )
-    assert reply.status_code == 302  # an unknown action is taken as Next
+    assert reply.status_code == 200  # an unknown action is taken as Next
     stored = stored_answers(pupil.id)
     assert stored["instrument"] == (3, False)
     assert stored["plays"] == (1, False)  # not on this page: untouched

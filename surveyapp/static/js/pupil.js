@@ -130,6 +130,15 @@
     });
   });
 
+  /* Pressing Next is answered with the next page itself, not a redirect to it (one request
+     per page instead of two): put that page's own address in the address bar, so Reload and
+     Back fetch it again rather than sending the answers a second time. */
+  var pageForm = document.querySelector("form.page-form");
+  if (pageForm && window.history && typeof history.replaceState === "function") {
+    var own = pageForm.getAttribute("action");
+    if (own) history.replaceState(null, "", own);
+  }
+
   /* The finish page hands the tablet back to the start page. */
   var countdown = document.querySelector("[data-return-url]");
   if (countdown) {
