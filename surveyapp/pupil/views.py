@@ -87,6 +87,13 @@ ip_limit = limiter.shared_limit(
 )
 
 
+@limiter.request_filter
+def _question_pages_have_no_limit() -> bool:
+    """Question pages carry no rate limit (only a limited code entry leads to them), so the
+    busiest endpoint skips flask-limiter's per-request lookup of limits (seen in the profile)."""
+    return request.endpoint == "pupil.page"
+
+
 @bp.route("/", methods=["GET", "POST"])
 @tablet_limit
 @ip_limit
