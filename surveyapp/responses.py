@@ -241,7 +241,10 @@ def save_answers(
     ``current_page`` is where the pupil goes next (where a resume starts); ``position`` is
     (page number, visible pages) for progress views.
     """
-    db.session.commit()  # end any read transaction: the write transaction starts with a write
+    # No commit before the write: the reads before it (load_state) leave no SQLite
+    # transaction open (pysqlite begins one only at a write), so the transaction below still
+    # starts with its write and takes the write lock at once; on PostgreSQL the reads and
+    # the write share one transaction and one pool checkout (one pre-ping, not two).
     progress: dict[str, Any] = {}
     if current_page is not None:
         progress["current_page"] = current_page
