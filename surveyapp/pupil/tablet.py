@@ -13,6 +13,7 @@ the session was lost (see :func:`surveyapp.pupil.errors.csrf_error`).
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 
 from flask import current_app, session
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -56,7 +57,13 @@ def current_response_id() -> int | None:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=8)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    """One serializer per key (signing and checking every question page built a new one)."""
+    return URLSafeTimedSerializer(secret_key, salt=_SALT)
 
 
 def page_token(response_id: int) -> str:

@@ -41,3 +41,16 @@ def test_reads_the_post_forms_as_a_browser_would_submit_them():
 def test_a_page_without_post_forms_gives_none():
     assert parse_forms("<p>Thank you!</p><form action='/x'><input name='a'></form>") == []
     assert parse_forms("") == []
+
+
+def test_the_median_round_is_reported_with_every_round_in_its_notes():
+    from benchmarks.run_load import Row, median_row
+
+    def row(pages: int) -> Row:
+        return Row("burst", "SQLite", pages, 1.0, pages, 1, 2, 3, 0, 2, "load avg 1.0")
+
+    chosen = median_row([row(250), row(180), row(210)])
+    assert chosen.answer_pages == 210
+    assert chosen.notes.startswith("median of 3 rounds (pages/s 250, 180, 210)")
+    single = row(99)
+    assert median_row([single]) is single
