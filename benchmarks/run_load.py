@@ -10,8 +10,10 @@ scenarios (see benchmarks/load/locustfile.py):
   (questionnaires/ih_pupil.yaml) with realistic think times divided by ``--compress``;
 - ``burst``: all pupils press Next at the same moment, several times.
 
-Then the floor: benchmarks/load/floor_app.py (one POST, one INSERT) on the same database
-with the same gunicorn settings, driven by the same pupils with the same pacing.
+The floor, benchmarks/load/floor_app.py (one POST, one INSERT), runs on the same database
+with the same gunicorn settings, driven by the same pupils with the same pacing; its server
+is started with the engine's, and in the burst the two take turns for ``--rounds`` rounds
+(the median round is reported), so a slow minute of this shared machine falls on both.
 
 Why locust: its gevent users and FastHttpUser keep 300 pupils with their own cookies in one
 client process cheaply (threads would need 300 OS threads competing with gunicorn for the
@@ -305,7 +307,7 @@ def bench_database(kind: str, args, folder: Path) -> list[Row]:
         for scenario, count in runs:
             targets = ["app"]
             if args.floor:
-                # floor-prg: like for like with a Post/Redirect/Get engine, two requests a page.
+                # floor-prg: what Post/Redirect/Get would cost (two requests a page), for scale.
                 targets += ["floor", "floor-prg"] if scenario == "burst" else ["floor"]
             for number in range(1, count + 1):
                 for target in targets:

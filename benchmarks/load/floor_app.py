@@ -4,8 +4,8 @@ Served by the same gunicorn settings against the same database as the survey eng
 driven by the same simulated pupils, it shows what the framework, the server and the
 database cost before any survey logic: the engine's answer pages are compared with it.
 The ``floor-prg`` variant also follows the redirect to ``GET /next`` (a fixed page, no
-work), as the engine's Post/Redirect/Get does: an answer page then costs the same two
-requests as the engine's, so the gap left is the survey logic itself.
+work): two requests a page, what a Post/Redirect/Get design costs (the engine used one until
+it began to answer a page's POST with the next page itself).
 SQLite gets the engine's own pragmas (WAL, synchronous=NORMAL, busy timeout) so the
 comparison is fair. ``FLOOR_DATABASE_URL`` names the database; the table is created by
 :func:`create_table` before the server starts (workers never race to create it).

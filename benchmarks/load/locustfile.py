@@ -13,7 +13,7 @@
 
 ``LOAD_TARGET``: ``app`` (the survey engine), ``floor`` (benchmarks/load/floor_app.py: one
 POST doing one INSERT per answer page, same pupils, same pacing) or ``floor-prg`` (the same
-POST, then the GET its redirect points to, as a browser does).
+POST, then the GET its redirect points to, as a browser does after a Post/Redirect/Get).
 
 Every request is recorded (start, milliseconds, kind, status, error) and written to
 ``LOAD_RESULT`` as JSON when the run ends; run_load.py turns them into the table.
