@@ -106,6 +106,15 @@ def login(client, username: str, password: str = PASSWORD, follow: bool = False)
     )
 
 
+def log_in_browser(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the real login form in a Playwright page."""
+    page.goto(f"{base_url}/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
 def log_in(client, user: User) -> None:
     """Put ``user`` straight into the client's session (no login form, no throttle).
 

@@ -19,6 +19,7 @@ from ..forms import build_page_form
 from ..models import Response
 from ..questionnaire import navigation
 from . import bp, views
+from .question_page import questionnaire_language, render_page
 from .tablet import current_response_id, ensure_tablet_id, response_from_token, start_pupil
 
 AGAIN_NEXT = _l("Sorry, that did not work. We kept your answers: please press Next again.")
@@ -72,13 +73,13 @@ def _recover_page(page_id: str):
     form = build_page_form(
         q,
         current,
-        views._questionnaire_language(q),
+        questionnaire_language(q),
         questions=route.visible_questions(current),
         stored=route.effective,
         formdata=request.form,
     )
     form.check(enforce_required=False)
-    return views.render_page(current, form, response.id, route, status=400, notice=str(AGAIN_NEXT))
+    return render_page(current, form, response.id, route, status=400, notice=str(AGAIN_NEXT))
 
 
 @bp.app_errorhandler(429)

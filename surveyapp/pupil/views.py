@@ -23,21 +23,20 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import generate_csrf
 
 from .. import responses
 from ..codes import CodeState, resolve_code
 from ..extensions import db, limiter
-from ..forms import PageForm, build_page_form
+from ..forms import build_page_form
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, set_language, text_direction
 from ..models import Response
 from ..questionnaire import navigation
 from ..questionnaire.model import Page, Questionnaire
-from . import bp, page_cache
+from . import bp
+from .question_page import questionnaire_language, render_page
 from .tablet import (
     clear_pupil,
     current_response_id,
-    page_token,
     pupil_tablet_key,
     response_from_token,
     start_pupil,
@@ -151,11 +150,6 @@ def _language_choices(q: Questionnaire | None) -> dict[str, str]:
         if code in LANGUAGES
     }
     return names or {DEFAULT_LANGUAGE: LANGUAGES[DEFAULT_LANGUAGE]}
-
-
-def _questionnaire_language(q: Questionnaire) -> str:
-    lang = current_language()
-    return lang if lang in q.languages else q.default_language
 
 
 def _current_response() -> Response | None:
@@ -308,79 +302,12 @@ def page(page_id: str):
     form = build_page_form(
         q,
         current,
-        _questionnaire_language(q),
+        questionnaire_language(q),
         questions=route.visible_questions(current),
         stored=route.effective,
     )
     form.check(enforce_required=True)
     return render_page(current, form, response.id, route)
-
-
-def render_page(
-    current: Page,
-    form: PageForm | None,
-    response_id: int,
-    route: navigation.Route,
-    *,
-    status: int = 200,
-    notice: str | None = None,
-):
-    """Draw a question page; ``form=None`` draws it from the stored answers.
-
-    Drawn without a form, a page none of whose answers is stored comes from
-    :mod:`.page_cache` (the usual case: the page after the one just answered).
-    """
-    q = route.questionnaire
-    position, total = route.progress(current.id)
-    qlang = _questionnaire_language(q)
-    questions = route.visible_questions(current)
-    context = {
-        "q": q,
-        "page": current,
-        "page_title": q.text(current.title, qlang) if current.title else "",
-        "qlang": qlang,
-        "qdir": text_direction(qlang),
-        "position": position,
-        "total": total,
-        "is_last": route.next_page(current.id) is None,
-    }
-    headers = {"Content-Location": url_for("pupil.page", page_id=current.id)}
-    if form is None:
-        key = None
-        if not (current_app.debug or notice or "_flashes" in session):
-            key = page_cache.fresh_page_key(
-                q,
-                current,
-                questions,
-                route.effective,
-                current_language(),
-                request.script_root,
-                position,
-                total,
-            )
-
-        def blank() -> PageForm:
-            return build_page_form(q, current, qlang, questions=questions, stored=route.effective)
-
-        if key is not None:
-            html = page_cache.fresh_page(
-                key,
-                lambda holes: render_template(
-                    "pupil/page.html", form=blank(), notice=None, **context, **holes
-                ),
-                csrf=generate_csrf(),
-                token=page_token(response_id),
-            )
-            return html, status, headers
-        form = blank()
-    html = render_template(
-        "pupil/page.html",
-        form=form,
-        token=page_token(response_id),
-        notice=notice,
-        **context,
-    )
-    return html, status, headers
 
 
 def _submit(
@@ -393,7 +320,7 @@ def _submit(
     action = request.form.get("action", "next")
     if action not in ACTIONS:
         action = "next"
-    qlang = _questionnaire_language(q)
+    qlang = questionnaire_language(q)
     form = build_page_form(
         q,
         current,

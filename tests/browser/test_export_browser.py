@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from surveyapp.extensions import db
-from tests.builders import PASSWORD, add_user
+from tests.builders import add_user, log_in_browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 
@@ -50,11 +50,7 @@ def held_worker(app, monkeypatch):
 
 
 def _log_in_and_queue(page, live_server: str) -> None:
-    page.goto(f"{live_server}/auth/login")
-    page.fill("#username", "researcher.browser")
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    log_in_browser(page, live_server, "researcher.browser")
     page.goto(f"{live_server}/research/exports")
     with page.expect_navigation():
         page.click("form.export-form button[type=submit]")

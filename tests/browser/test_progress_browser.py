@@ -8,7 +8,7 @@ import pytest
 
 from surveyapp.codes import resolve_code
 from surveyapp.extensions import db
-from tests.builders import PASSWORD
+from tests.builders import log_in_browser
 from tests.web.test_auth_support import finish
 from tests.web.test_auth_support import world_fixture as world  # noqa: F401 - a fixture
 
@@ -18,11 +18,7 @@ pytestmark = pytest.mark.browser
 def test_a_finished_pupil_shows_as_completed_without_a_reload(browser, live_server, world):  # noqa: F811
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{live_server}/auth/login")
-    page.fill("#username", "teacher.a")
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    log_in_browser(page, live_server, "teacher.a")
     page.goto(f"{live_server}/teacher/classes/{world.class_a.id}/waves/{world.baseline.id}")
     assert page.locator("#live-note").is_visible()  # the script runs: it shows the note
 
