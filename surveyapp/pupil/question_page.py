@@ -40,7 +40,6 @@ def render_page(
     q = route.questionnaire
     position, total = route.progress(current.id)
     qlang = questionnaire_language(q)
-    questions = route.visible_questions(current)
     context = {
         "q": q,
         "page": current,
@@ -53,6 +52,7 @@ def render_page(
     }
     headers = {"Content-Location": url_for("pupil.page", page_id=current.id)}
     if form is None:
+        questions = route.visible_questions(current)
         key = None
         if not (current_app.debug or notice or "_flashes" in session):
             key = page_cache.fresh_page_key(
