@@ -26,6 +26,7 @@ from .catalog import get_catalog
 from .cohorts import allocate_participant
 from .extensions import db
 from .models import AccessCode, Answer, Response, utcnow
+from .prepared import prepared
 from .questionnaire import navigation
 from .questionnaire.conditions import DECLINED
 from .questionnaire.model import InfoItem, Page, Questionnaire
@@ -132,13 +133,15 @@ class ResponseState:
 
 def load_state(response_id: int) -> tuple[ResponseState, dict[str, Any]] | None:
     """The response and its answers (as :func:`load_answers`), or None if there is none."""
-    rows = _core().execute(_STATE_QUERY, {"response_id": response_id}).all()
+    conn = _core()
+    query = prepared(_STATE_QUERY, conn)
+    rows = query.rows(conn, {"response_id": response_id})
     if not rows:
         return None
-    first = rows[0]
-    state = ResponseState(first.id, first.questionnaire_id, first.current_page, first.completed_at)
+    state = ResponseState(*(query.converter(i)(v) for i, v in enumerate(rows[0][:4])))
+    value, declined = query.converter(5), query.converter(6)
     return state, _answers_from(
-        (r.question_id, r.value, r.declined) for r in rows if r.question_id is not None
+        (row[4], value(row[5]), declined(row[6])) for row in rows if row[4] is not None
     )
 
 
@@ -187,19 +190,21 @@ def _claim_statement(columns: tuple[str, ...]) -> Any:
     return stmt
 
 
-def _claim(response_id: int, **values: Any) -> None:
+def _claim(conn: sa.Connection, response_id: int, **values: Any) -> None:
     """Update the response unless it is completed; raise ResponseCompletedError if it is."""
     params = {f"claim_{column}": value for column, value in values.items()}
-    result = _core().execute(
-        _claim_statement(tuple(sorted(values))),
-        {"claim_id": response_id, "claim_at": utcnow(), **params},
+    claimed = prepared(_claim_statement(tuple(sorted(values))), conn).execute(
+        conn, {"claim_id": response_id, "claim_at": utcnow(), **params}
     )
-    if result.rowcount == 0:
+    if claimed == 0:
         db.session.rollback()
         raise ResponseCompletedError(response_id)
 
 
 _upserts: dict[tuple[str, bool], Any] = {}
+#: The columns an upserted answer row carries (``declined`` is fixed in the statement).
+DECLINED_KEYS = ("response_id", "question_id", "updated_at")
+GIVEN_KEYS = (*DECLINED_KEYS, "value")
 
 
 def _upsert_answer(*, declined: bool) -> Any:
@@ -253,7 +258,8 @@ def save_answers(
         progress["pages_total"] = position[1]
     if language is not None:
         progress["language"] = language
-    _claim(response_id, **progress)
+    conn = _core()
+    _claim(conn, response_id, **progress)
 
     now = utcnow()
     given: list[dict[str, Any]] = []
@@ -270,9 +276,9 @@ def save_answers(
             given.append({**row, "value": value})
     # One statement per kind of row, each sent once for all its rows (executemany).
     if given:
-        _core().execute(_upsert_answer(declined=False), given)
+        prepared(_upsert_answer(declined=False), conn, GIVEN_KEYS).execute_many(conn, given)
     if declined:
-        _core().execute(_upsert_answer(declined=True), declined)
+        prepared(_upsert_answer(declined=True), conn, DECLINED_KEYS).execute_many(conn, declined)
     if cleared:
         db.session.execute(
             sa.delete(ANSWER).where(
