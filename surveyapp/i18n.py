@@ -11,8 +11,9 @@ quiet. ``I18N_MARK_MISSING`` overrides the default.
 from __future__ import annotations
 
 import gettext as _gettext
+from functools import lru_cache
 
-from babel import support
+from babel import Locale, support
 from flask import (
     Flask,
     current_app,
@@ -48,6 +49,17 @@ def current_language() -> str:
         return lang
     best = request.accept_languages.best_match(list(LANGUAGES)) if request else None
     return best or DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=64)
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+def current_locale() -> Locale:
+    """flask-babel's locale for this request. Parsed once per language: Babel's parse looks
+    for its data file on disk every time, once per request in the load profile."""
+    return _locale(current_language())
 
 
 def text_direction(language: str | None = None) -> str:
@@ -122,7 +134,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault(
         "I18N_MARK_MISSING", app.config.get("ENV_NAME", "development") == "development"
     )
-    babel.init_app(app, locale_selector=current_language)
+    babel.init_app(app, locale_selector=current_locale)
     # Babel.domain_instance is a cached property: replace it with the marking domain.
     babel.__dict__["domain_instance"] = FallbackMarkingDomain(
         domain=app.config.get("BABEL_DOMAIN", "messages")

@@ -26,16 +26,24 @@ CSP = (
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
 def _headers(response: Response) -> Response:
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("Referrer-Policy", "no-referrer")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.is_secure:
-        h.setdefault("Strict-Transport-Security", HSTS)
+    # A view may set its own value (say a looser CSP); ours go in where it did not. One look
+    # at the names already there, rather than a scan of them per header (setdefault).
+    present = {name.lower() for name, _ in h.items()}
+    h.extend([(name, value) for name, value in HEADERS if name.lower() not in present])
+    if request.is_secure and "strict-transport-security" not in present:
+        h["Strict-Transport-Security"] = HSTS
     return response
 
 

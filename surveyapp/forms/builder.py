@@ -9,9 +9,10 @@ question id (``data``, ``errors``, ``validate`` ...) can shadow a form attribute
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms.form import BaseForm
 
@@ -147,26 +148,21 @@ def _answer_field(
     raise TypeError(f"unknown question type {question.type!r}")  # pragma: no cover - closed union
 
 
-def build_page_form(
-    questionnaire: Questionnaire,
-    page: Page,
-    language: str,
-    *,
-    questions: Iterable[Question] | None = None,
-    stored: Mapping[str, Any] | None = None,
-    formdata: Any = None,
-) -> PageForm:
-    """The form for ``page`` showing ``questions`` (default: all of the page's questions).
+#: Field factories and question blocks of a page, per questionnaire, shown questions and
+#: languages: building them took more time than filling them (load profile). Each entry
+#: holds its questionnaire, so the questionnaire's id in the key cannot be reused meanwhile.
+_layouts: dict[
+    tuple[Any, ...], tuple[Questionnaire, list[tuple[str, Any]], list[QuestionBlock]]
+] = {}
+MAX_LAYOUTS = 2048
 
-    ``stored`` holds the saved answers (key -> value or DECLINED) that fill the form when
-    nothing is submitted; ``formdata`` (a MultiDict) is what the browser sent.
-    """
-    stored = stored or {}
-    shown = list(page.questions if questions is None else questions)
+
+def _layout(
+    questionnaire: Questionnaire, shown: Iterable[Question], language: str
+) -> tuple[list[tuple[str, Any]], list[QuestionBlock]]:
     unbound: list[tuple[str, Any]] = []
     blocks: list[QuestionBlock] = []
     decline = str(DECLINE_LABEL)
-
     for question in shown:
         first_field = len(unbound)
         text = questionnaire.text(question.text, language)
@@ -211,6 +207,40 @@ def build_page_form(
         block.field_names = [name for name, _ in unbound[first_field:]]
         blocks.append(block)
 
+    return unbound, blocks
+
+
+def build_page_form(
+    questionnaire: Questionnaire,
+    page: Page,
+    language: str,
+    *,
+    questions: Iterable[Question] | None = None,
+    stored: Mapping[str, Any] | None = None,
+    formdata: Any = None,
+) -> PageForm:
+    """The form for ``page`` showing ``questions`` (default: all of the page's questions).
+
+    ``stored`` holds the saved answers (key -> value or DECLINED) that fill the form when
+    nothing is submitted; ``formdata`` (a MultiDict) is what the browser sent.
+    """
+    stored = stored or {}
+    shown = tuple(page.questions if questions is None else questions)
+    key = (
+        id(questionnaire),  # unique while its entry lives: the entry holds the questionnaire
+        page.id,
+        tuple(question.id for question in shown),
+        language,
+        str(get_locale()),  # the UI language: "I'd rather not say", Yes, No
+    )
+    layout = _layouts.get(key)
+    if layout is None:
+        if len(_layouts) >= MAX_LAYOUTS:
+            _layouts.clear()
+        layout = _layouts[key] = (questionnaire, *_layout(questionnaire, shown, language))
+    _, unbound, drawn = layout
+    # Blocks get this form's fields; what they share with the cached layout is read-only.
+    blocks = [replace(block, fields=[]) for block in drawn]
     form = PageForm(unbound, blocks)
     form.process(formdata, data={k: v for k, v in stored.items()})
     form.bind_blocks()

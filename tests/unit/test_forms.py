@@ -191,3 +191,37 @@ def test_only_the_questions_shown_get_fields(questionnaire):
     page = questionnaire.page("p1")
     form = build_page_form(questionnaire, page, "en", questions=page.questions[:2])
     assert [f.name for f in form] == ["happy", "pet"]
+
+
+def test_forms_of_one_page_never_share_answers_or_errors(questionnaire):
+    """Field factories and blocks are cached per page; each form still gets its own fields."""
+    first = build(questionnaire, formdata={"happy": "3", "height": "9"})
+    first.check()
+    second = build(questionnaire, formdata={"happy": "1"})
+    second.check(enforce_required=False)
+    assert first["happy"].data == 3 and second["happy"].data == 1
+    assert first["height"].errors and not second["height"].errors
+    assert first.blocks[0].fields[0] is first["happy"]
+    assert second.blocks[0].fields[0] is second["happy"]
+    assert not second.blocks[3].errors
+
+
+def test_a_changed_questionnaire_with_the_same_id_gets_its_own_form():
+    """An edited file keeps its id; its forms must show the new texts, not cached ones."""
+    old = load_questionnaire("form_test.yaml", text=YAML)
+    new = load_questionnaire("form_test.yaml", text=YAML.replace('"Happy?"', '"Glad?"'))
+    assert build(old).blocks[0].text == "Happy?"
+    assert build(new).blocks[0].text == "Glad?"
+    assert build(old, language="cy").blocks[0].text == "Hapus?"
+
+
+def test_the_decline_label_follows_the_ui_language(app, questionnaire):
+    from surveyapp.i18n import set_language
+
+    labels = {}
+    for lang in ("en", "cy"):
+        with app.test_request_context("/"):
+            set_language(lang)
+            labels[lang] = build(questionnaire, language=lang)["happy"].decline_label
+    assert labels["en"] == "I'd rather not say"
+    assert labels["cy"] != labels["en"]
