@@ -94,15 +94,16 @@ def start_or_resume(access: AccessCode, language: str) -> Response:
     return response
 
 
-# The pupil's hot path uses Core statements on the tables: the ORM's bookkeeping for
-# UPDATE/INSERT of entities (synchronising loaded objects) cost more than the SQL itself.
+# The pupil's hot path uses Core statements on the tables, compiled once per database and
+# run on the driver's cursor (:mod:`.prepared`): the ORM's bookkeeping, and then Core's own
+# per-execution work, cost more than the SQL itself (load profiles).
 ANSWER = Answer.__table__
 RESPONSE = Response.__table__
 
 
 def _core() -> sa.Connection:
-    """The session's own connection, in its transaction: the hot path's Core statements go
-    straight to it, skipping the ORM's per-statement work (the load profile showed it)."""
+    """The session's own connection, in its transaction: the hot path's statements run on it,
+    so they commit or roll back with the session."""
     return db.session.connection()
 
 
