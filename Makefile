@@ -53,7 +53,7 @@ bench-export:
 	$(BIN)/python benchmarks/export_benchmark.py --db sqlite
 	$(BIN)/python benchmarks/export_benchmark.py --db postgresql
 
-# Not part of CI: ~25 minutes; needs PostgreSQL on 127.0.0.1:5432 (tools/start_postgres.sh).
+# Not part of CI: about 45 minutes; needs PostgreSQL on 127.0.0.1:5432 (tools/start_postgres.sh).
 bench-load: install-test
 	bash tools/start_postgres.sh
 	$(BIN)/python benchmarks/run_load.py $(BENCH_ARGS)
