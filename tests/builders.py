@@ -282,6 +282,16 @@ def add_response(
     return response
 
 
+def open_response() -> int:
+    """One pupil's response in the shipped study's open first wave (committed); its id."""
+    study = shipped_study()
+    wave = wave_in_state(study)
+    school_class = add_class(add_school(study, "State School"), "5A")
+    response = add_response(add_pupil(school_class, 1, arm="programme"), wave)
+    db.session.commit()
+    return response.id
+
+
 def add_user(
     username: str, role: str, schools: list[School] | tuple = (), password: str = PASSWORD
 ) -> User:

@@ -15,7 +15,7 @@ from surveyapp.extensions import db
 from surveyapp.models import Answer, Response
 from surveyapp.prepared import Prepared, prepared
 from surveyapp.responses import DECLINED_KEYS, GIVEN_KEYS, _upsert_answer
-from tests.unit.test_response_state import _response
+from tests.builders import open_response
 
 ANSWER = Answer.__table__
 RESPONSE = Response.__table__
@@ -34,7 +34,7 @@ def _converted(query: Prepared, conn: sa.Connection, rid: int) -> list[tuple]:
 
 
 def test_written_and_read_back_like_sqlalchemy(app):
-    rid = _response()
+    rid = open_response()
     now = datetime(2026, 11, 26, 9, 30, 0)  # microsecond 0: stored like the ORM's all the same
     done = datetime(2026, 11, 26, 9, 45, 12, 345678)
     db.session.execute(sa.update(RESPONSE).where(RESPONSE.c.id == rid).values(completed_at=done))
@@ -66,7 +66,7 @@ def test_written_and_read_back_like_sqlalchemy(app):
 
 
 def test_upsert_replaces_and_counts_rows(app):
-    rid = _response()
+    rid = open_response()
     conn = db.session.connection()
     upsert = prepared(_upsert_answer(declined=False), conn, GIVEN_KEYS)
     row = {"response_id": rid, "question_id": "q", "updated_at": datetime(2026, 1, 1)}
@@ -87,7 +87,7 @@ def test_upsert_replaces_and_counts_rows(app):
 
 
 def test_driver_errors_are_raised_as_sqlalchemy_errors(app):
-    rid = _response()
+    rid = open_response()
     conn = db.session.connection()
     bad = prepared(
         sa.update(RESPONSE)

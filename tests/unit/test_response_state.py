@@ -14,24 +14,7 @@ from surveyapp import responses
 from surveyapp.extensions import db
 from surveyapp.models import Answer
 from surveyapp.questionnaire.conditions import DECLINED
-from tests.builders import (
-    add_class,
-    add_pupil,
-    add_response,
-    add_school,
-    answer_rows,
-    shipped_study,
-    wave_in_state,
-)
-
-
-def _response():
-    study = shipped_study()
-    wave = wave_in_state(study)
-    school_class = add_class(add_school(study, "State School"), "5A")
-    response = add_response(add_pupil(school_class, 1, arm="programme"), wave)
-    db.session.commit()
-    return response.id
+from tests.builders import answer_rows, open_response
 
 
 def test_no_response_gives_none(app):
@@ -39,7 +22,7 @@ def test_no_response_gives_none(app):
 
 
 def test_a_response_without_answers_reads_as_no_answers(app):
-    response_id = _response()
+    response_id = open_response()
     loaded = responses.load_state(response_id)
     assert loaded is not None
     state, answers = loaded
@@ -49,7 +32,7 @@ def test_a_response_without_answers_reads_as_no_answers(app):
 
 
 def test_saved_answers_read_back_with_the_response(app):
-    response_id = _response()
+    response_id = open_response()
     responses.save_answers(
         response_id,
         {"school_like": 3, "home_languages": [1, 3], "gender": 2, "school_fun": DECLINED},
@@ -68,7 +51,7 @@ def test_saved_answers_read_back_with_the_response(app):
 
 
 def test_a_declined_answer_stores_sql_null_and_changing_it_back_stores_the_value(app):
-    response_id = _response()
+    response_id = open_response()
     responses.save_answers(response_id, {"school_like": DECLINED, "gender": 1})
     null_values = db.session.execute(
         sa.select(sa.func.count())
@@ -81,7 +64,7 @@ def test_a_declined_answer_stores_sql_null_and_changing_it_back_stores_the_value
 
 
 def test_a_completed_response_reads_as_completed_and_refuses_answers(app):
-    response_id = _response()
+    response_id = open_response()
     responses.save_answers(response_id, {"school_like": 4})
     questionnaire = responses.questionnaire_for(responses.load_state(response_id)[0])
     assert responses.complete(response_id, questionnaire)
