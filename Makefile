@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install install-test system-deps translations db demo serve test test-postgres ci lint bench bench-export bench-load
+.PHONY: install install-test system-deps translations db demo serve test test-postgres ci lint bench bench-export bench-load bench-page
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench-export:
 	$(BIN)/python benchmarks/export_benchmark.py
 	$(BIN)/python benchmarks/export_benchmark.py --db sqlite
 	$(BIN)/python benchmarks/export_benchmark.py --db postgresql
+
+# CPU per answered page in-process, against the one-INSERT floor (about 30 s): for A/B runs.
+bench-page: install-test
+	$(BIN)/python benchmarks/page_cost.py $(BENCH_ARGS)
 
 # Not part of CI: about 45 minutes; needs PostgreSQL on 127.0.0.1:5432 (tools/start_postgres.sh).
 bench-load: install-test

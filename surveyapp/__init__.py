@@ -17,13 +17,23 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(build_config(app.instance_path, overrides))
     check_production(app.config)
 
-    from . import compression, database, db_errors, i18n, models, security  # noqa: F401 - models registers the tables
+    from . import (  # noqa: F401 - models registers the tables
+        compression,
+        core_connection,
+        database,
+        db_errors,
+        i18n,
+        models,
+        security,
+        signing,
+    )
     from .catalog import init_catalog
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .yamlsource import SourceError
 
     db.init_app(app)
     database.init_app(app)
+    core_connection.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
     compression.init_app(app)
@@ -31,6 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    signing.init_app(app)
     db_errors.init_app(app)
 
     try:

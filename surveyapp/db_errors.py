@@ -11,9 +11,9 @@ with ``Retry-After`` and a page that keeps what was sent:
   Saving a page is idempotent (an upsert per answer key), so sending it again is harmless;
 - for a GET it links to the same URL.
 
-The session is rolled back first, so the half-done transaction is gone and the next request
-starts clean. Passwords are never echoed into a page, and files cannot be re-posted: such
-forms get a "go back" link instead.
+The session and the request's Core connection are rolled back first, so the half-done
+transaction is gone and the next request starts clean. Passwords are never echoed into a
+page, and files cannot be re-posted: such forms get a "go back" link instead.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from . import core_connection
 from .extensions import db, login_manager
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,11 @@ CSRF_FIELD = "csrf_token"
 
 
 def _rollback() -> None:
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection may be gone; the pool will replace it
-        log.warning("rollback after a database error failed", exc_info=True)
+    for rollback in (db.session.rollback, core_connection.rollback):
+        try:
+            rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; the pool will replace it
+            log.warning("rollback after a database error failed", exc_info=True)
 
 
 def _retry_url() -> str:

@@ -77,6 +77,10 @@ class Prepared:
         return tuple(merged[name] for name in self._order)
 
     def _run(self, conn: sa.Connection, method: str, parameters: Any) -> Any:
+        if not conn.in_transaction():
+            # SQLAlchemy begins a transaction only in its own execute; without one, its
+            # commit() would not reach the driver and these writes would stay uncommitted.
+            conn.begin()
         cursor = conn.connection.cursor()
         try:
             getattr(cursor, method)(self.sql, parameters)

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import core_connection
 from .catalog import get_catalog
 from .cohorts import allocate_participant
 from .extensions import db
@@ -102,9 +103,9 @@ RESPONSE = Response.__table__
 
 
 def _core() -> sa.Connection:
-    """The session's own connection, in its transaction: the hot path's statements run on it,
-    so they commit or roll back with the session."""
-    return db.session.connection()
+    """The request's Core connection (:mod:`.core_connection`), not the ORM session's: the
+    hot path's writes commit on it, apart from the session's."""
+    return core_connection.connection()
 
 
 _STATE_QUERY = (
@@ -198,7 +199,7 @@ def _claim(conn: sa.Connection, response_id: int, **values: Any) -> None:
         conn, {"claim_id": response_id, "claim_at": utcnow(), **params}
     )
     if claimed == 0:
-        db.session.rollback()
+        conn.rollback()
         raise ResponseCompletedError(response_id)
 
 
@@ -281,12 +282,12 @@ def save_answers(
     if declined:
         prepared(_upsert_answer(declined=True), conn, DECLINED_KEYS).execute_many(conn, declined)
     if cleared:
-        db.session.execute(
+        conn.execute(
             sa.delete(ANSWER).where(
                 ANSWER.c.response_id == response_id, ANSWER.c.question_id.in_(cleared)
             )
         )
-    db.session.commit()
+    conn.commit()
 
 
 def set_position(

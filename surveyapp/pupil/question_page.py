@@ -7,12 +7,12 @@ without a submitted form and none of whose answers is stored comes from :mod:`.p
 from __future__ import annotations
 
 from flask import current_app, render_template, request, session, url_for
-from flask_wtf.csrf import generate_csrf
 
 from ..forms import PageForm, build_page_form
 from ..i18n import current_language, text_direction
 from ..questionnaire import navigation
 from ..questionnaire.model import Page, Questionnaire
+from ..signing import csrf_token
 from . import page_cache
 from .tablet import page_token
 
@@ -75,11 +75,12 @@ def render_page(
                 lambda holes: render_template(
                     "pupil/page.html", form=blank(), notice=None, **context, **holes
                 ),
-                csrf=generate_csrf(),
+                csrf=csrf_token(),
                 token=page_token(response_id),
             )
             return html, status, headers
         form = blank()
+    csrf_token()  # made here, without flask-wtf's per-token serializer; the form uses it
     html = render_template(
         "pupil/page.html",
         form=form,

@@ -13,12 +13,12 @@ the session was lost (see :func:`surveyapp.pupil.errors.csrf_error`).
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 
 from flask import current_app, session
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import tablet_key
+from ..signing import serializer
 
 PUPIL_KEYS = ("response_id", "lang", "finished")
 _SALT = "pupil-page"
@@ -57,13 +57,7 @@ def current_response_id() -> int | None:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return _serializer_for(current_app.config["SECRET_KEY"])
-
-
-@lru_cache(maxsize=8)
-def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
-    """One serializer per key (signing and checking every question page built a new one)."""
-    return URLSafeTimedSerializer(secret_key, salt=_SALT)
+    return serializer(current_app.config["SECRET_KEY"], _SALT)
 
 
 def page_token(response_id: int) -> str:

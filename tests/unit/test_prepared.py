@@ -107,3 +107,23 @@ def test_statements_needing_column_defaults_are_refused(app):
     # execution would fill in.
     with pytest.raises(ValueError, match="defaults do not run"):
         Prepared(sa.insert(ANSWER), conn.dialect, ["response_id", "question_id"])
+
+
+def test_a_write_on_a_fresh_core_connection_is_committed_by_its_commit(app):
+    """SQLAlchemy begins a transaction only in its own execute: a write on the driver's
+    cursor must begin one, or ``commit()`` would not reach the driver (and on SQLite the
+    write lock would stay held)."""
+    rid = open_response()
+    now = datetime(2026, 11, 26, 10, 0, 0)
+    with db.engine.connect() as conn:
+        assert not conn.in_transaction()
+        prepared(_upsert_answer(declined=False), conn, GIVEN_KEYS).execute_many(
+            conn, [{"response_id": rid, "question_id": "a_list", "updated_at": now, "value": 2}]
+        )
+        assert conn.in_transaction()
+        conn.commit()
+    with db.engine.connect() as other:
+        stored = other.execute(
+            sa.select(ANSWER.c.value).where(ANSWER.c.response_id == rid)
+        ).scalar_one()
+    assert stored == 2
