@@ -1,6 +1,12 @@
 """Where the gunicorn workers' time goes during a load run: py-spy samples, summarised.
 
 Used by ``benchmarks/run_load.py --profile``.
+
+Read the SQLite figures with care: py-spy counts a thread that sleeps inside SQLite's busy
+handler (waiting for another worker's write lock) as busy, so the statement that takes the
+lock (the response's claim, the first write of a save) looks far more expensive than its
+CPU. A run of ``py-spy record --native`` on the workers showed that time as ``usleep`` and
+GIL waits, not work. ``benchmarks/page_cost.py`` measures the CPU of a page without that.
 """
 
 from __future__ import annotations
