@@ -22,6 +22,21 @@ def _checked_out() -> int:
     return db.engine.pool.checkedout()
 
 
+def _write_an_answer(response_id: int, key: str, value: int) -> sa.Connection:
+    """An answer row written on the request's connection and not committed; the connection."""
+    conn = core_connection.connection()
+    conn.execute(
+        sa.insert(ANSWER).values(
+            response_id=response_id,
+            question_id=key,
+            value=value,
+            declined=False,
+            updated_at=datetime(2026, 11, 26, 10, 0),
+        )
+    )
+    return conn
+
+
 def test_one_connection_per_request_given_back_when_it_ends(app):
     before = _checked_out()
     with app.test_request_context("/q/p_one", method="POST"):
@@ -36,16 +51,7 @@ def test_one_connection_per_request_given_back_when_it_ends(app):
 def test_uncommitted_work_is_rolled_back_when_the_request_ends(app):
     rid = open_response()
     with app.test_request_context("/q/p_one", method="POST"):
-        conn = core_connection.connection()
-        conn.execute(
-            sa.insert(ANSWER).values(
-                response_id=rid,
-                question_id="school_like",
-                value=3,
-                declined=False,
-                updated_at=datetime(2026, 11, 26, 10, 0),
-            )
-        )
+        _write_an_answer(rid, "school_like", 3)
         # No commit: the request ends as if a view had failed half-way.
     assert answer_rows(rid) == []
     # The write lock (SQLite) or row lock (PostgreSQL) is gone: the next save goes through.
@@ -66,16 +72,7 @@ def test_rollback_drops_this_requests_uncommitted_work(app):
     """What :mod:`surveyapp.db_errors` calls after a failed statement."""
     rid = open_response()
     with app.test_request_context("/q/p_one", method="POST"):
-        conn = core_connection.connection()
-        conn.execute(
-            sa.insert(ANSWER).values(
-                response_id=rid,
-                question_id="gender",
-                value=1,
-                declined=False,
-                updated_at=datetime(2026, 11, 26, 10, 0),
-            )
-        )
+        conn = _write_an_answer(rid, "gender", 1)
         core_connection.rollback()
         conn.commit()  # nothing left to commit
     assert answer_rows(rid) == []
