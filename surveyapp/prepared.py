@@ -123,8 +123,15 @@ class Prepared:
         return count
 
     def execute_many(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run a write once per row, sent as one batch (the driver's executemany)."""
-        cursor = self._run(conn, "executemany", [self._parameters(row) for row in rows])
+        """Run a write once per row, sent as one batch (the driver's executemany).
+
+        One row (most pages ask one question) goes as a plain execute: psycopg's executemany
+        enters pipeline mode for the batch, about 60 µs more client CPU than one execute.
+        """
+        if len(rows) == 1:
+            cursor = self._run(conn, "execute", self._parameters(rows[0]))
+        else:
+            cursor = self._run(conn, "executemany", [self._parameters(row) for row in rows])
         cursor.close()
 
 
