@@ -22,13 +22,13 @@ import logging
 
 from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from . import core_connection
 from .extensions import db, login_manager
+from .signing import csrf_token
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def database_busy(exc: Exception) -> tuple[str, int, dict[str, str]]:
             is_post=is_post,
             fields=fields,
             retry_url=_retry_url(),
-            csrf=generate_csrf() if fields is not None else "",
+            csrf=csrf_token() if fields is not None else "",
         )
     except (DBAPIError, PoolTimeoutError):
         _rollback()

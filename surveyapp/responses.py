@@ -96,16 +96,11 @@ def start_or_resume(access: AccessCode, language: str) -> Response:
 
 
 # The pupil's hot path uses Core statements on the tables, compiled once per database and
-# run on the driver's cursor (:mod:`.prepared`): the ORM's bookkeeping, and then Core's own
-# per-execution work, cost more than the SQL itself (load profiles).
+# run on the driver's cursor (:mod:`.prepared`) over the request's Core connection
+# (:mod:`.core_connection`): the ORM's bookkeeping, and then Core's own per-execution work,
+# cost more than the SQL itself (load profiles).
 ANSWER = Answer.__table__
 RESPONSE = Response.__table__
-
-
-def _core() -> sa.Connection:
-    """The request's Core connection (:mod:`.core_connection`), not the ORM session's: the
-    hot path's writes commit on it, apart from the session's."""
-    return core_connection.connection()
 
 
 _STATE_QUERY = (
@@ -135,7 +130,7 @@ class ResponseState:
 
 def load_state(response_id: int) -> tuple[ResponseState, dict[str, Any]] | None:
     """The response and its answers (as :func:`load_answers`), or None if there is none."""
-    conn = _core()
+    conn = core_connection.connection()
     query = prepared(_STATE_QUERY, conn)
     rows = query.rows(conn, {"response_id": response_id})
     if not rows:
@@ -260,7 +255,7 @@ def save_answers(
         progress["pages_total"] = position[1]
     if language is not None:
         progress["language"] = language
-    conn = _core()
+    conn = core_connection.connection()
     _claim(conn, response_id, **progress)
 
     now = utcnow()

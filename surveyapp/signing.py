@@ -48,8 +48,9 @@ def serializer(secret_key: str | bytes, salt: str) -> UncompressedSerializer:
 def csrf_token() -> str:
     """This request's CSRF token, as flask-wtf's ``generate_csrf`` would make it.
 
-    It is also left where flask-wtf looks for the request's token (``g``), so the form's
-    hidden field and ``csrf_token()`` in templates give the same one.
+    Templates call it as ``csrf_token()`` (:func:`init_app`); it is also left where
+    flask-wtf looks for the request's token (``g``), so a FlaskForm's hidden field gives
+    the same one.
     """
     config = current_app.config
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
@@ -90,4 +91,8 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
+    """Must run after ``csrf.init_app``: templates' ``csrf_token()`` becomes ours (flask-wtf
+    puts its own in the Jinja globals and in every template's context)."""
     app.session_interface = SessionInterface()
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})

@@ -80,7 +80,6 @@ def render_page(
             )
             return html, status, headers
         form = blank()
-    csrf_token()  # made here, without flask-wtf's per-token serializer; the form uses it
     html = render_template(
         "pupil/page.html",
         form=form,

@@ -4,7 +4,7 @@ Flask and flask-wtf make and accept: a deploy logs no tablet out and breaks no o
 from __future__ import annotations
 
 import pytest
-from flask import g, session
+from flask import g, render_template_string, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from itsdangerous import URLSafeTimedSerializer
@@ -27,7 +27,10 @@ def test_our_csrf_token_is_one_flask_wtf_accepts_and_renders(app):
     with app.test_request_context("/"):
         token = csrf_token()
         assert csrf_token() is token  # once per request
-        assert generate_csrf() == token  # what the forms and templates put in the page
+        assert generate_csrf() == token  # what a FlaskForm's hidden field puts in the page
+        assert render_template_string("{{ csrf_token() }}") == token  # what templates do
+        # ... and templates call ours, not flask-wtf's (its context processor included):
+        assert render_template_string("{{ csrf_token.__module__ }}") == "surveyapp.signing"
         validate_csrf(token)
         assert (
             URLSafeTimedSerializer(app.secret_key, salt=CSRF_SALT).loads(token)
