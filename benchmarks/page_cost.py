@@ -32,7 +32,7 @@ from werkzeug.datastructures import MultiDict  # noqa: E402
 from benchmarks.load.flow import Pause, PupilRecord, Reply, pupil_script  # noqa: E402
 
 
-def _walk(client, code: str, seed: int, cpu: dict[str, list[float]]) -> int:
+def _walk(client, code: str, seed: int, cpu: dict[str, list[float]]) -> None:
     """Walk one pupil to the end; CPU seconds of each request go to ``cpu[kind]``."""
     record = PupilRecord(code=code)
     script = pupil_script(code, random.Random(seed), lambda _kind: 0.0, record)
@@ -56,7 +56,7 @@ def _walk(client, code: str, seed: int, cpu: dict[str, list[float]]) -> int:
             text = body.decode()
             item = script.send(Reply(reply.status_code, reply.headers.get("Location"), text))
         except StopIteration:
-            return record.answer_pages
+            return
 
 
 def engine_round(app, codes: list[str], seed: int) -> float:
